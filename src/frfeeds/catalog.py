@@ -1,0 +1,108 @@
+"""Decide which records go in which feed: pure functions over Records, no I/O.
+
+select() leaves out unpublished stories and merges duplicates; build_catalog() groups
+what remains into one feed for everything, one per topic and one per provider, each
+holding its newest entries.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from frfeeds.records import Record
+
+EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+
+
+@dataclass(frozen=True, slots=True)
+class Feed:
+    """One feed, whatever its format."""
+
+    #: Path in the feed tree without the format's extension: ``feeds/ai``.
+    path: str
+    #: ``all``, ``topic`` or ``provider``.
+    kind: str
+    title: str
+    description: str
+    #: Newest first (by publication date, ties by id), at most the configured limit.
+    entries: tuple[Record, ...]
+
+    @property
+    def updated(self) -> dt.datetime:
+        """The newest entry's date: never the clock, so the same records give the same bytes."""
+        return max((entry.updated for entry in self.entries), default=EPOCH)
+
+
+@dataclass(frozen=True, slots=True)
+class Selection:
+    """The records that will be published, and how many were left out and why."""
+
+    records: tuple[Record, ...]
+    unpublished: int
+    duplicates: int
+
+
+def select(records: Iterable[Record], include_unpublished: bool = False) -> Selection:
+    """One record per webUrl (the one updated last), without ``published: false`` ones.
+
+    Duplicates are merged first, so a newer unpublished copy withdraws a story.
+    Ties are broken by the file's path, so the choice never depends on read order.
+    """
+    by_url: dict[str, Record] = {}
+    duplicates = 0
+    for record in records:
+        kept = by_url.get(record.url)
+        if kept is not None:
+            duplicates += 1
+            if _freshness(record) <= _freshness(kept):
+                continue
+        by_url[record.url] = record
+    unique = sorted(by_url.values(), key=lambda record: record.url)
+    chosen = tuple(r for r in unique if include_unpublished or r.is_published)
+    return Selection(chosen, len(unique) - len(chosen), duplicates)
+
+
+def build_catalog(records: Iterable[Record], limit: int) -> tuple[Feed, ...]:
+    """Every feed: all, then topics, then providers, each sorted by slug."""
+    ordered = newest_first(records)
+    topic_entries: dict[str, list[Record]] = defaultdict(list)
+    topic_labels: dict[str, Counter] = defaultdict(Counter)
+    provider_entries: dict[str, list[Record]] = defaultdict(list)
+    provider_names: dict[str, Counter] = defaultdict(Counter)
+    for record in ordered:
+        for topic in record.topics:
+            slug = topic.slug
+            topic_labels[slug][topic.label] += 1
+            if len(topic_entries[slug]) < limit:
+                topic_entries[slug].append(record)
+        domain = record.provider.domain
+        provider_names[domain][record.provider.name] += 1
+        if len(provider_entries[domain]) < limit:
+            provider_entries[domain].append(record)
+
+    feeds = [Feed("feeds/all", "all", "All news", "Every story, newest first", tuple(ordered[:limit]))]
+    for slug in sorted(topic_entries):
+        label = _most_common(topic_labels[slug])
+        feeds.append(Feed(f"feeds/{slug}", "topic", label, f"Stories on {label}, newest first", tuple(topic_entries[slug])))
+    for domain in sorted(provider_entries):
+        name = _most_common(provider_names[domain])
+        feeds.append(Feed(f"feeds/providers/{domain}", "provider", name, f"Stories from {name} ({domain}), newest first", tuple(provider_entries[domain])))
+    return tuple(feeds)
+
+
+def newest_first(records: Iterable[Record]) -> list[Record]:
+    """Sorted by publication date, newest first; equal dates by id, ascending."""
+    by_id = sorted(records, key=lambda record: record.url)
+    return sorted(by_id, key=lambda record: record.published_at, reverse=True)
+
+
+def _freshness(record: Record) -> tuple[dt.datetime, dt.datetime, str]:
+    return record.updated, record.published_at, record.path
+
+
+def _most_common(counts: Counter) -> str:
+    """The most used spelling; ties go to the first in sorted order."""
+    return min(counts.items(), key=lambda item: (-item[1], item[0]))[0]

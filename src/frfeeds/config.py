@@ -1,0 +1,82 @@
+"""Settings: defaults, then ``FRFEEDS_*`` environment variables, then explicit values."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from frfeeds.clean import clean_url
+from frfeeds.errors import UsageError
+
+MAX_LIMIT = 10_000
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    #: The records folder, read recursively.
+    records: Path = Path("seeds")
+    #: Where the feed tree is served from; every absolute URL in a feed starts with it.
+    base_url: str = "http://localhost:8000"
+    #: Entries per feed (the newest ones).
+    limit: int = 50
+    #: Emit the records' AMP links.
+    amp: bool = True
+    #: Publish ``published: false`` records too.
+    include_unpublished: bool = False
+
+
+#: Environment variable -> setting.
+ENVIRONMENT = {
+    "FRFEEDS_RECORDS": "records",
+    "FRFEEDS_BASE_URL": "base_url",
+    "FRFEEDS_LIMIT": "limit",
+    "FRFEEDS_AMP": "amp",
+    "FRFEEDS_INCLUDE_UNPUBLISHED": "include_unpublished",
+}
+
+
+def load_settings(environ: Mapping[str, str], **explicit: Any) -> Settings:
+    """Settings from the environment, overridden by explicit values that are not None.
+
+    Raises UsageError naming the variable or option that is wrong.
+    """
+    values: dict[str, Any] = {}
+    for variable, name in ENVIRONMENT.items():
+        if environ.get(variable, "") != "":
+            values[name] = (variable, environ[variable])
+    for name, value in explicit.items():
+        if value is not None:
+            values[name] = (_option(name), value)
+    return Settings(**{name: _convert(name, source, value) for name, (source, value) in values.items()})
+
+
+def _convert(name: str, source: str, value: Any) -> Any:
+    if name == "records":
+        return Path(value)
+    if name == "base_url":
+        try:
+            return clean_url(str(value)).rstrip("/")
+        except ValueError as exc:
+            raise UsageError(f"{source} {exc}: {value!r}") from None
+    if name == "limit":
+        try:
+            limit = int(value)
+        except (TypeError, ValueError):
+            raise UsageError(f"{source} must be a whole number, not {value!r}") from None
+        if not 1 <= limit <= MAX_LIMIT:
+            raise UsageError(f"{source} must be between 1 and {MAX_LIMIT}, not {limit}")
+        return limit
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    raise UsageError(f"{source} must be true or false, not {value!r}")
+
+
+def _option(name: str) -> str:
+    return "--" + name.replace("_", "-")

@@ -1,0 +1,278 @@
+"""The record model, and turning one parsed YAML mapping into a Record. No I/O here.
+
+A value that makes the whole record unusable (no title, no webUrl, no date) raises
+RecordError; a bad optional value (an image with a relative URL, a javascript: AMP
+link) is dropped and reported, and the record is kept.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from frfeeds.clean import clean_date, clean_host, clean_text, clean_url, kind_of, slugify, url_host
+from frfeeds.errors import RecordError
+
+T = TypeVar("T")
+
+MAX_IMAGES = 20
+MAX_RELATED = 50
+MAX_TOPICS = 50
+#: Feed names a topic may not take: they name other parts of the feed tree.
+RESERVED_SLUGS = frozenset({"all", "providers"})
+
+
+@dataclass(frozen=True, slots=True)
+class Image:
+    #: Absolute http(s) URL of the picture.
+    url: str
+    width: int | None = None
+    height: int | None = None
+    title: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Provider:
+    #: Display name (``provider.name``, else the domain).
+    name: str
+    #: Lowercase host without ``www.``: the provider feed's slug.
+    domain: str
+
+
+@dataclass(frozen=True, slots=True)
+class Topic:
+    #: Feed name: ``computer-vision`` (``all-topic`` for a topic called "All").
+    slug: str
+    #: The words as the record wrote them: ``Computer Vision``.
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
+class Related:
+    """Another story on the same subject, listed under a record."""
+
+    title: str
+    url: str
+    excerpt: str | None = None
+    published_at: dt.datetime | None = None
+    provider: Provider | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """One news story, validated and cleaned: safe to put in any feed."""
+
+    #: Path of the file inside the records folder, with ``/`` separators.
+    path: str
+    title: str
+    #: ``webUrl``: the story's address and its id in every feed.
+    url: str
+    published_at: dt.datetime
+    provider: Provider
+    updated_at: dt.datetime | None = None
+    excerpt: str | None = None
+    original_url: str | None = None
+    amp_url: str | None = None
+    cdn_amp_url: str | None = None
+    type: str | None = None
+    category: str | None = None
+    quality: int | None = None
+    heat: int | None = None
+    #: ``published`` (default true): false keeps the story out of feeds.
+    is_published: bool = True
+    topics: tuple[Topic, ...] = ()
+    images: tuple[Image, ...] = ()
+    related: tuple[Related, ...] = ()
+
+    @property
+    def updated(self) -> dt.datetime:
+        """``updatedDateTime``, or else the publication date."""
+        return self.updated_at or self.published_at
+
+
+def record_from_mapping(data: Any, path: str, display_path: str) -> tuple[Record, list[RecordError]]:
+    """Validate a parsed front matter mapping.
+
+    Returns the record and the problems of values that were dropped; raises
+    RecordError when the record cannot be used at all.
+    """
+    if not isinstance(data, Mapping):
+        raise RecordError(display_path, "-", f"front matter must be a mapping of fields, not {kind_of(data)}")
+    fields = _Fields(data, display_path)
+    url = fields.required("webUrl", clean_url)
+    record = Record(
+        path=path,
+        title=fields.required("title", _non_empty_text),
+        url=url,
+        published_at=fields.required("publishedDateTime", clean_date),
+        provider=_provider(fields, url),
+        updated_at=fields.optional("updatedDateTime", clean_date),
+        excerpt=fields.optional("excerpt", _non_empty_text),
+        original_url=fields.optional("originalUrl", clean_url),
+        amp_url=fields.optional("ampWebUrl", clean_url),
+        cdn_amp_url=fields.optional("cdnAmpWebUrl", clean_url),
+        type=fields.optional("type", _non_empty_text),
+        category=fields.optional("category", _non_empty_text),
+        quality=fields.optional("quality", _integer),
+        heat=fields.optional("heat", _integer),
+        is_published=fields.required("published", _boolean, default=True),
+        topics=_topics(fields),
+        images=tuple(fields.each("images", _image, MAX_IMAGES)),
+        related=tuple(fields.each("related", _related, MAX_RELATED)),
+    )
+    return record, fields.dropped
+
+
+class _Fields:
+    """Reads fields of one mapping, remembering which values were dropped and why."""
+
+    def __init__(self, data: Mapping, display_path: str, prefix: str = "", dropped: list | None = None):
+        self.data = data
+        self.display_path = display_path
+        self.prefix = prefix
+        self.dropped: list[RecordError] = [] if dropped is None else dropped
+
+    def error(self, key: str, reason: str) -> RecordError:
+        return RecordError(self.display_path, self.prefix + key, reason)
+
+    def required(self, key: str, convert: Callable[[Any], T], default: T | None = None) -> T:
+        value = self.data.get(key)
+        if value is None:
+            if default is not None:
+                return default
+            raise self.error(key, "is missing")
+        try:
+            return convert(value)
+        except ValueError as exc:
+            raise self.error(key, str(exc)) from None
+
+    def optional(self, key: str, convert: Callable[[Any], T]) -> T | None:
+        value = self.data.get(key)
+        if value is None or value == "":
+            return None
+        try:
+            return convert(value)
+        except ValueError as exc:
+            self.dropped.append(self.error(key, f"{exc}; left out"))
+            return None
+
+    def nested(self, key: str) -> _Fields | None:
+        value = self.data.get(key)
+        if value is None:
+            return None
+        if not isinstance(value, Mapping):
+            self.dropped.append(self.error(key, f"must be a mapping, not {kind_of(value)}; left out"))
+            return None
+        return _Fields(value, self.display_path, f"{self.prefix}{key}.", self.dropped)
+
+    def each(self, key: str, convert: Callable[[_Fields], T], limit: int) -> list[T]:
+        """Convert every mapping of a list; a bad item is dropped, the rest kept."""
+        value = self.data.get(key)
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            self.dropped.append(self.error(key, f"must be a list, not {kind_of(value)}; left out"))
+            return []
+        items = []
+        for index, item in enumerate(value[:limit]):
+            where = f"{self.prefix}{key}[{index}]"
+            if not isinstance(item, Mapping):
+                self.dropped.append(RecordError(self.display_path, where, f"must be a mapping, not {kind_of(item)}; left out"))
+                continue
+            try:
+                items.append(convert(_Fields(item, self.display_path, where + ".", self.dropped)))
+            except RecordError as exc:
+                self.dropped.append(RecordError(exc.path, exc.field, f"{exc.reason}; item left out"))
+        if len(value) > limit:
+            self.dropped.append(self.error(key, f"has {len(value)} items; only the first {limit} kept"))
+        return items
+
+
+def _provider(fields: _Fields, url: str) -> Provider:
+    provider = fields.nested("provider")
+    domain = name = None
+    if provider is not None:
+        domain = provider.optional("domain", clean_host)
+        name = provider.optional("name", _non_empty_text)
+    if domain is None:
+        domain = url_host(url)
+    return Provider(name=name or domain, domain=domain)
+
+
+def _topics(fields: _Fields) -> tuple[Topic, ...]:
+    value = fields.data.get("topics")
+    if value is None:
+        return ()
+    if isinstance(value, (str, int, float)) and not isinstance(value, bool):
+        value = [value]  # "topics: AI" meant a list of one
+    if not isinstance(value, list):
+        fields.dropped.append(fields.error("topics", f"must be a list, not {kind_of(value)}; left out"))
+        return ()
+    topics: dict[str, Topic] = {}
+    for index, item in enumerate(value[:MAX_TOPICS]):
+        where = f"topics[{index}]"
+        try:
+            label = _non_empty_text(item)
+            slug = slugify(label)
+            if not slug:
+                raise ValueError(f"{label!r} has no letters or digits to name a feed")
+            if slug in RESERVED_SLUGS:
+                slug += "-topic"
+        except ValueError as exc:
+            fields.dropped.append(fields.error(where, f"{exc}; left out"))
+            continue
+        topics.setdefault(slug, Topic(slug, label))
+    return tuple(topics.values())
+
+
+def _image(fields: _Fields) -> Image:
+    return Image(
+        url=fields.required("url", clean_url),
+        width=fields.optional("width", _positive_integer),
+        height=fields.optional("height", _positive_integer),
+        title=fields.optional("title", _non_empty_text),
+    )
+
+
+def _related(fields: _Fields) -> Related:
+    url = fields.required("webUrl", clean_url)
+    return Related(
+        title=fields.required("title", _non_empty_text),
+        url=url,
+        excerpt=fields.optional("excerpt", _non_empty_text),
+        published_at=fields.optional("publishedDateTime", clean_date),
+        provider=_provider(fields, url),
+    )
+
+
+def _non_empty_text(value: Any) -> str:
+    text = clean_text(value)
+    if not text:
+        raise ValueError("is empty")
+    return text
+
+
+def _integer(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        if isinstance(value, str) and value.strip().lstrip("+-").isdigit():
+            return int(value.strip())
+        raise ValueError(f"must be a whole number, not {kind_of(value)}")
+    return value
+
+
+def _positive_integer(value: Any) -> int:
+    number = _integer(value)
+    if not 0 < number < 1_000_000:
+        raise ValueError(f"must be a positive size in pixels, not {number}")
+    return number
+
+
+def _boolean(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        return value.strip().lower() == "true"
+    raise ValueError(f"must be true or false, not {value!r}"[:80])
+

@@ -1,0 +1,41 @@
+"""A feedgen extension for the entry links feedgen cannot write itself.
+
+``FeedEntry.link()`` refuses ``rel="amphtml"``, and feedgen 1.0 drops the ``rel`` and
+``title`` of every entry link it writes (lkiesow/python-feedgen#135), which would turn
+related stories into alternates. Atom entries get ``<link>`` elements from here; RSS
+items get ``<atom:link>`` for the links marked for RSS (AMP only: RSS has no place for
+related links, which the HTML content lists instead).
+"""
+
+from __future__ import annotations
+
+from feedgen.ext.base import BaseEntryExtension, BaseExtension
+from feedgen.util import xml_elem
+
+ATOM_NS = "http://www.w3.org/2005/Atom"
+
+
+class EntryLinksExtension(BaseExtension):
+    """Feed part: nothing at feed level; RSS already declares the atom prefix."""
+
+
+class EntryLinksEntryExtension(BaseEntryExtension):
+    def __init__(self) -> None:
+        self._links: list[tuple[dict[str, str], bool]] = []
+
+    def add(self, rel: str, href: str, title: str, media_type: str | None = None, rss: bool = False) -> None:
+        attributes = {"rel": rel, "href": href, "title": title}
+        if media_type:
+            attributes["type"] = media_type
+        self._links.append((attributes, rss))
+
+    def extend_atom(self, entry):
+        for attributes, _ in self._links:
+            xml_elem("link", entry, **attributes)
+        return entry
+
+    def extend_rss(self, item):
+        for attributes, rss in self._links:
+            if rss:
+                xml_elem(f"{{{ATOM_NS}}}link", item, **attributes)
+        return item

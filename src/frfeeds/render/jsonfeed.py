@@ -1,0 +1,45 @@
+"""JSON Feed 1.1 (https://jsonfeed.org/version/1.1), written directly."""
+
+from __future__ import annotations
+
+import json
+
+from frfeeds.catalog import Feed
+from frfeeds.config import Settings
+from frfeeds.records import Record
+from frfeeds.render.content import entry_html
+from frfeeds.render.links import absolute, feed_file, rfc3339
+
+VERSION = "https://jsonfeed.org/version/1.1"
+
+
+def render_json(feed: Feed, settings: Settings) -> dict[str, bytes]:
+    path = feed_file(feed.path, "json")
+    document = {
+        "version": VERSION,
+        "title": feed.title,
+        "home_page_url": absolute(settings.base_url),
+        "feed_url": absolute(settings.base_url, path),
+        "description": feed.description,
+        "items": [_item(record, settings) for record in feed.entries],
+    }
+    text = json.dumps(document, ensure_ascii=False, indent=2)
+    return {path: (text + "\n").encode("utf-8")}
+
+
+def _item(record: Record, settings: Settings) -> dict:
+    item: dict = {"id": record.url, "url": record.url, "title": record.title}
+    if record.excerpt:
+        item["summary"] = record.excerpt
+    item["content_html"] = entry_html(record)
+    item["date_published"] = rfc3339(record.published_at)
+    item["date_modified"] = rfc3339(record.updated)
+    item["authors"] = [{"name": record.provider.name, "url": f"https://{record.provider.domain}"}]
+    if record.topics:
+        item["tags"] = [topic.label for topic in record.topics]
+    if record.images:
+        item["image"] = record.images[0].url
+    if settings.amp and (record.amp_url or record.cdn_amp_url):
+        amp = {"url": record.amp_url, "cdn_url": record.cdn_amp_url}
+        item["_amp"] = {key: value for key, value in amp.items() if value}
+    return item

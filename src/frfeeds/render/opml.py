@@ -1,0 +1,45 @@
+"""feeds.opml: every feed once (its Atom form), for one-click import into a reader."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from collections.abc import Sequence
+from email.utils import format_datetime
+
+from frfeeds.catalog import EPOCH, Feed
+from frfeeds.config import Settings
+from frfeeds.render.links import absolute, feed_file
+
+GROUPS = (("topic", "Topics"), ("provider", "Providers"))
+
+
+def render_opml(feeds: Sequence[Feed], settings: Settings) -> bytes:
+    root = ET.Element("opml", version="2.0")
+    head = ET.SubElement(root, "head")
+    ET.SubElement(head, "title").text = "News feeds"
+    newest = max((feed.updated for feed in feeds), default=EPOCH)
+    ET.SubElement(head, "dateModified").text = format_datetime(newest)
+    body = ET.SubElement(root, "body")
+    for feed in feeds:
+        if feed.kind == "all":
+            _outline(body, feed, settings)
+    for kind, label in GROUPS:
+        members = [feed for feed in feeds if feed.kind == kind]
+        if members:
+            group = ET.SubElement(body, "outline", text=label, title=label)
+            for feed in members:
+                _outline(group, feed, settings)
+    ET.indent(root)
+    return ET.tostring(root, encoding="UTF-8", xml_declaration=True) + b"\n"
+
+
+def _outline(parent: ET.Element, feed: Feed, settings: Settings) -> None:
+    ET.SubElement(
+        parent,
+        "outline",
+        text=feed.title,
+        title=feed.title,
+        type="rss",
+        xmlUrl=absolute(settings.base_url, feed_file(feed.path, "atom")),
+        htmlUrl=absolute(settings.base_url),
+    )

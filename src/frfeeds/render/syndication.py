@@ -1,0 +1,75 @@
+"""Atom 1.0 and RSS 2.0 through feedgen, with every clock- or version-dependent default set."""
+
+from __future__ import annotations
+
+from feedgen.feed import FeedGenerator
+
+from frfeeds.catalog import Feed
+from frfeeds.config import Settings
+from frfeeds.records import Record
+from frfeeds.render.content import entry_html
+from frfeeds.render.entrylinks import EntryLinksEntryExtension, EntryLinksExtension
+from frfeeds.render.links import FORMATS, absolute, feed_file
+
+GENERATOR = "frfeeds"
+
+
+def render_atom_rss(feed: Feed, settings: Settings) -> dict[str, bytes]:
+    """``{"feeds/ai.atom": ..., "feeds/ai.rss": ...}`` from one feedgen object."""
+    generator = _feed_generator(feed, settings)
+    out = {}
+    for fmt, to_bytes in (("atom", generator.atom_str), ("rss", generator.rss_str)):
+        path = feed_file(feed.path, fmt)
+        generator.link(
+            [
+                {"href": absolute(settings.base_url, path), "rel": "self", "type": FORMATS[fmt][1]},
+                {"href": absolute(settings.base_url), "rel": "alternate", "type": "text/html"},
+            ],
+            replace=True,
+        )
+        if fmt == "atom":
+            generator.id(absolute(settings.base_url, path))
+        out[path] = to_bytes(pretty=True)
+    return out
+
+
+def _feed_generator(feed: Feed, settings: Settings) -> FeedGenerator:
+    generator = FeedGenerator()
+    generator.load_extension("media")
+    generator.load_extension("dc", atom=False, rss=True)
+    generator.register_extension("links", EntryLinksExtension, EntryLinksEntryExtension)
+    generator.title(feed.title)
+    generator.subtitle(feed.description)
+    generator.generator(GENERATOR)  # no version: upgrading must not change every byte
+    generator.updated(feed.updated)
+    for record in feed.entries:
+        _add_entry(generator, record, settings)
+    return generator
+
+
+def _add_entry(generator: FeedGenerator, record: Record, settings: Settings) -> None:
+    entry = generator.add_entry(order="append")
+    entry.guid(record.url, permalink=True)
+    entry.title(record.title)
+    entry.link(href=record.url)  # Atom: <link href> is rel="alternate"; RSS: <link>
+    if record.excerpt:
+        entry.summary(record.excerpt)
+    entry.content(entry_html(record), type="html")
+    entry.published(record.published_at)
+    entry.updated(record.updated)
+    entry.author(name=record.provider.name, uri=f"https://{record.provider.domain}")
+    entry.dc.dc_creator(record.provider.name)
+    for topic in record.topics:
+        entry.category(term=topic.slug, label=topic.label, scheme=absolute(settings.base_url, "feeds/"))
+    if record.images:
+        image = record.images[0]
+        size = {k: str(v) for k, v in (("width", image.width), ("height", image.height)) if v}
+        entry.media.content(url=image.url, medium="image", group=None, **size)
+        entry.media.thumbnail(url=image.url, group=None, **size)
+    if settings.amp:
+        if record.amp_url:
+            entry.links.add("amphtml", record.amp_url, "AMP", "text/html", rss=True)
+        if record.cdn_amp_url:
+            entry.links.add("amphtml", record.cdn_amp_url, "AMP (cached)", "text/html", rss=True)
+    for related in record.related:
+        entry.links.add("related", related.url, related.title)
