@@ -1,0 +1,27 @@
+# Quick start:  make feeds   (set up, then build the seed records into out/)
+#               make test    (set up, then run the test suite)
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+
+.PHONY: feeds test serve clean
+
+feeds: $(VENV)/.installed
+	$(BIN)/frfeeds build out
+
+test: $(VENV)/.installed-test
+	@command -v java >/dev/null || { echo "make test: jing needs a Java runtime (e.g. apt-get install default-jre-headless)"; exit 1; }
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+clean:
+	rm -rf $(VENV) out .out.frfeeds-* .pytest_cache
