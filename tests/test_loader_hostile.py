@@ -1,6 +1,7 @@
 """Hostile and careless input: skipped and reported as ``path: field: reason``, never a
 crash and never in the output; the good record beside it is still published."""
 
+import json
 import os
 
 import pytest
@@ -125,3 +126,31 @@ def test_hidden_and_foreign_files_are_ignored(tmp_path, capsys):
     write_record(records, "logo.png", b"\x89PNG\x00")
     assert build(tmp_path / "out", "--records", str(records), "--strict") == 0
     assert capsys.readouterr().err == ""
+
+
+CARELESS_BUT_FINE = {
+    "bom_and_crlf.md": "\ufeff" + record_text(url="https://example.com/windows").replace("\n", "\r\n"),
+    "yaml_end_marker.markdown": record_text(url="https://example.com/dots").replace("\n---\n", "\n...\n"),
+    "string_dates.txt": record_text(url="https://example.com/s", date='"2021-05-17 06:08:00+02:00"'),
+    "date_only.md": record_text(url="https://example.com/d", date="2021-05-17"),
+    "topic_scalar.md": record_text(url="https://example.com/t", topics=()).replace("topics:\n", "topics: Robots\n"),
+    "unquoted_query_url.md": record_text().replace('webUrl: "https://example.com/story"', "webUrl: https://example.com/a?b=1&c=2"),
+    "with_body.md": record_text(url="https://example.com/body") + "\n# A body\n\n---\n\nMore text, even fences.\n",
+}
+
+
+def test_careless_but_valid_records_are_accepted(tmp_path, capsys):
+    records = tmp_path / "records"
+    for name, text in CARELESS_BUT_FINE.items():
+        write_record(records, name, text)
+    out = tmp_path / "out"
+    assert build(out, "--records", str(records), "--strict") == 0, capsys.readouterr().err
+    items = {item["id"]: item for item in json.loads(tree(out)["feeds/all.json"])["items"]}
+    assert set(items) == {
+        "https://example.com/windows", "https://example.com/dots", "https://example.com/s", "https://example.com/d",
+        "https://example.com/t", "https://example.com/a?b=1&c=2", "https://example.com/body",
+    }
+    assert items["https://example.com/s"]["date_published"] == "2021-05-17T04:08:00Z"
+    assert items["https://example.com/d"]["date_published"] == "2021-05-17T00:00:00Z"
+    assert items["https://example.com/t"]["tags"] == ["Robots"]
+    assert items["https://example.com/windows"]["title"] == "A story"
