@@ -34,12 +34,18 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--no-amp", dest="amp", action="store_const", const=False, help="leave AMP links out")
     build.add_argument("--include-unpublished", action="store_const", const=True, help="publish 'published: false' records too")
     build.add_argument("--strict", action="store_true", help="exit 1 if any record was rejected or any value left out")
+    serve = commands.add_parser("serve", help="serve the feed tree over HTTP for local use (deploy with gunicorn)")
+    serve.add_argument("--records", type=Path, help="records folder (default ./seeds, or FRFEEDS_RECORDS)")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8000, help="port (default 8000)")
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = _parser().parse_args(argv)
+        if args.command == "serve":
+            return _serve(args)
         settings = load_settings(
             os.environ,
             records=args.records,
@@ -58,6 +64,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(summary(site, result, args.out))
     problems = site.loaded.rejected or site.loaded.dropped
     return EXIT_REJECTED if args.strict and problems else EXIT_OK
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from frfeeds.app import create_app  # Flask only when serving
+
+    config = {"RECORDS": args.records}
+    if not os.environ.get("FRFEEDS_BASE_URL"):
+        config["BASE_URL"] = f"http://localhost:{args.port}"
+    create_app(config).run(host=args.host, port=args.port, threaded=True)
+    return EXIT_OK
 
 
 def summary(site: Site, result: WriteResult, out: Path) -> str:

@@ -74,6 +74,18 @@ def find_record_files(root: Path) -> list[tuple[Path, str]]:
     return found
 
 
+def folder_signature(root: Path) -> tuple[tuple[str, int, int], ...]:
+    """What changes when a record file is added, removed or edited: names, sizes, mtimes."""
+    signature = []
+    for path, rel in find_record_files(root):
+        try:
+            info = os.stat(path)
+        except OSError:
+            continue  # vanished between the walk and the stat: the next check sees it
+        signature.append((rel, info.st_size, info.st_mtime_ns))
+    return tuple(signature)
+
+
 def load_records(root: Path) -> Loaded:
     """Parse every record file under root."""
     records, rejected, dropped = [], [], []

@@ -1,0 +1,140 @@
+"""The WSGI app: ``frfeeds.app:create_app()`` serves exactly the feed tree ``frfeeds build``
+writes, from memory (no request ever reads a file), with HTTP caching done right."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from collections.abc import Mapping
+from html import escape
+from typing import Any
+
+from flask import Flask, Response, g, jsonify, request
+from flask_compress import Compress
+
+from frfeeds.config import load_settings
+from frfeeds.errors import UsageError
+from frfeeds.reloader import Reloader
+from frfeeds.served import MEDIA_TYPES
+
+DEFAULT_RELOAD_INTERVAL = 60.0
+#: Test-config keys (as in ``create_app({"RECORDS": ...})``) -> setting names.
+CONFIG_KEYS = {"RECORDS": "records", "BASE_URL": "base_url", "LIMIT": "limit", "AMP": "amp",
+               "INCLUDE_UNPUBLISHED": "include_unpublished"}
+
+NOT_FOUND = """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>Not found</title></head>
+<body><h1>Not found</h1>
+<p>There is no feed at this address. Every feed is listed on <a href="{root}/">the index page</a>,
+and <a href="{root}/feeds.opml">feeds.opml</a> subscribes a reader to all of them.</p>
+</body></html>
+"""
+
+
+def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the app: settings from ``FRFEEDS_*`` variables, then ``test_config``."""
+    config = dict(test_config or {})
+    settings = load_settings(os.environ, **{name: config.get(key) for key, name in CONFIG_KEYS.items()})
+    interval = _interval(config.get("RELOAD_INTERVAL", os.environ.get("FRFEEDS_RELOAD_INTERVAL")))
+
+    app = Flask(__name__)
+    app.config.update(
+        COMPRESS_ALGORITHM=["gzip"],
+        COMPRESS_MIMETYPES=sorted(set(MEDIA_TYPES.values()) | {"application/json"}),
+        COMPRESS_MIN_SIZE=500,
+        COMPRESS_CACHE_KEY=lambda req: req.path,
+        COMPRESS_CACHE_BACKEND=_GzipCache,
+    )
+    reloader = Reloader(settings, interval, _logger())
+    app.extensions["frfeeds"] = reloader
+    Compress(app)
+    cache_control = f"public, max-age={max(1, int(interval))}"
+
+    @app.before_request
+    def watch() -> None:
+        reloader.ensure_watching()
+
+    @app.get("/healthz")
+    def healthz() -> Response:
+        tree = reloader.tree
+        body = {
+            "status": "ok" if reloader.loaded_at and not reloader.last_error else "degraded" if reloader.loaded_at else "error",
+            "records": reloader.records,
+            "published": reloader.published,
+            "rejected": reloader.rejected,
+            "feeds": tree.feeds,
+            "files": len(tree.files),
+            "loaded_at": reloader.loaded_at.isoformat() if reloader.loaded_at else None,
+            "last_error": reloader.last_error,
+            "pid": os.getpid(),
+        }
+        response = jsonify(body)
+        response.status_code = 200 if reloader.loaded_at else 503
+        response.cache_control.no_store = True
+        return response
+
+    @app.get("/")
+    def index() -> Response:
+        return serve("index.html")
+
+    @app.get("/<path:path>")
+    def serve(path: str) -> Response:
+        tree = g.frfeeds_tree = reloader.tree  # one snapshot for the whole request
+        data = tree.files.get(path)
+        if data is None:
+            return Response(NOT_FOUND.format(root=escape(request.script_root)), 404, content_type="text/html; charset=utf-8")
+        response = Response(data, content_type=f"{tree.media_type(path)}; charset=utf-8")
+        response.set_etag(tree.etags[path])
+        response.last_modified = tree.modified[path]
+        response.headers["Cache-Control"] = cache_control
+        return response.make_conditional(request)
+
+    reloader.ensure_watching()
+    return app
+
+
+class _GzipCache:
+    """flask-compress's cache backend, used to hand it deterministic gzip bytes.
+
+    flask-compress negotiates the encoding, sets Vary and Content-Encoding, suffixes the
+    ETag with ``:gzip`` and answers conditional requests; left alone it would also stamp
+    the current time into each gzip header, so one strong ETag would name different bytes
+    in different workers. Its cache key is the request path; the answer comes from the
+    timestamp-free gzip of the tree this request was answered from.
+    """
+
+    def get(self, key: str) -> bytes | None:
+        algorithm, _, path = key.partition(";")
+        tree = g.get("frfeeds_tree")
+        path = path.lstrip("/") or "index.html"
+        if algorithm != "gzip" or tree is None or path not in tree.files:
+            return None
+        return tree.gzipped(path)
+
+    def set(self, key: str, value: bytes) -> None:
+        """Nothing to keep: the served tree holds the compressed bytes."""
+
+
+def _interval(value: Any) -> float:
+    if value is None or value == "":
+        return DEFAULT_RELOAD_INTERVAL
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        raise UsageError(f"FRFEEDS_RELOAD_INTERVAL must be a number of seconds, not {value!r}") from None
+    if not 0 < seconds <= 86_400:
+        raise UsageError(f"FRFEEDS_RELOAD_INTERVAL must be between 0 and 86400 seconds, not {value!r}")
+    return seconds
+
+
+def _logger() -> logging.Logger:
+    """frfeeds' own log, to stderr (gunicorn's error log) unless logging is configured."""
+    log = logging.getLogger("frfeeds")
+    if not log.handlers and not logging.getLogger().handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("[%(asctime)s] [%(process)d] [frfeeds] %(levelname)s: %(message)s"))
+        log.addHandler(handler)
+        log.setLevel(logging.INFO)
+        log.propagate = False
+    return log
