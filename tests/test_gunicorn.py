@@ -187,3 +187,28 @@ def test_live_reload_in_every_worker(server, records):
     status, _, body = server.get("/healthz")
     assert status == 200 and json.loads(body)["status"] == "degraded"
     assert server.process.poll() is None
+
+
+def test_frfeeds_serve_for_local_use(tmp_path):
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "frfeeds.cli", "serve", "--records", str(SEEDS), "--port", str(port)],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env={**os.environ, "FRFEEDS_BASE_URL": ""},
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+                connection.request("GET", "/feeds/ai.atom")
+                response = connection.getresponse()
+                break
+            except OSError:
+                assert time.monotonic() < deadline and process.poll() is None
+                time.sleep(0.2)
+        body = response.read()
+        assert response.status == 200
+        assert f"http://localhost:{port}/feeds/ai.atom".encode() in body  # base URL follows the port
+    finally:
+        process.terminate()
+        process.wait(timeout=10)

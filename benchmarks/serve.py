@@ -1,0 +1,135 @@
+#!/usr/bin/env python3
+"""Load-test the app as deployed: the Procfile's gunicorn on 127.0.0.1, driven by wrk.
+
+    python benchmarks/serve.py [--records N] [--workers W] [--path /feeds/ai.atom] [--seconds S]
+
+Generates N records with ../shared/bench/make_corpus.py (kept under bench-data/ for
+reuse), starts the Procfile command, and measures with wrk (Debian package ``wrk``):
+full responses, full gzip responses and 304s (If-None-Match), each as requests per
+second and p50/p99 latency; then the resident memory of every gunicorn worker.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+MAKE_CORPUS = REPO.parent / "shared" / "bench" / "make_corpus.py"
+
+
+def corpus(n: int) -> Path:
+    folder = REPO / "bench-data" / f"records-{n}"
+    if not folder.is_dir():
+        subprocess.run([sys.executable, str(MAKE_CORPUS), str(n), str(folder)], check=True)
+    return folder
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def procfile_command() -> str:
+    line = next(line for line in (REPO / "Procfile").read_text().splitlines() if line.startswith("web:"))
+    return line.removeprefix("web:").strip()
+
+
+def request(port: int, path: str, headers: dict | None = None) -> tuple[int, dict]:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
+    try:
+        connection.request("GET", path, headers=headers or {})
+        response = connection.getresponse()
+        response.read()
+        return response.status, dict(response.getheaders())
+    finally:
+        connection.close()
+
+
+def wrk(port: int, path: str, seconds: int, headers: dict) -> dict:
+    command = ["wrk", "-t2", "-c32", f"-d{seconds}s", "--latency"]
+    for name, value in headers.items():
+        command += ["-H", f"{name}: {value}"]
+    output = subprocess.run(command + [f"http://127.0.0.1:{port}{path}"], capture_output=True, text=True, check=True).stdout
+    latency = dict(re.findall(r"^\s+(50|99)%\s+(\S+)$", output, re.M))
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    return {
+        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", output)[1]),
+        "p50": latency.get("50"),
+        "p99": latency.get("99"),
+        "errors": int(errors[1]) if errors else 0,
+    }
+
+
+def rss_mib(pid: int) -> float:
+    status = Path(f"/proc/{pid}/status").read_text()
+    return int(re.search(r"VmRSS:\s+(\d+) kB", status)[1]) / 1024
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--records", type=int, default=10_000)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--path", default="/feeds/ai.atom")
+    parser.add_argument("--seconds", type=int, default=10)
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        parser.error("wrk is not installed (apt-get install wrk)")
+
+    records = corpus(args.records)
+    port = free_port()
+    home = REPO / "bench-data" / "home"
+    home.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+           "HOST": "127.0.0.1", "PORT": str(port), "WEB_CONCURRENCY": str(args.workers), "HOME": str(home),
+           "FRFEEDS_RECORDS": str(records), "FRFEEDS_BASE_URL": f"http://127.0.0.1:{port}"}
+    log = open(REPO / "bench-data" / "gunicorn.log", "w")
+    started = time.perf_counter()
+    server = subprocess.Popen(["bash", "-c", f"exec {procfile_command()} --access-logfile /dev/null"],
+                              env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        while True:
+            try:
+                if request(port, "/healthz")[0] == 200:
+                    break
+            except OSError:
+                time.sleep(0.1)
+            if server.poll() is not None:
+                raise SystemExit("gunicorn exited; see bench-data/gunicorn.log")
+        ready = time.perf_counter() - started
+        first = time.perf_counter()
+        status, headers = request(port, args.path)
+        first = time.perf_counter() - first
+        assert status == 200, status
+        etag = headers["ETag"]
+        print(f"{args.records} records, {args.workers} workers: ready after {ready:.1f}s, "
+              f"first {args.path} in {first * 1000:.1f} ms ({headers['Content-Length']} bytes)")
+        runs = {
+            "full": wrk(port, args.path, args.seconds, {}),
+            "full, gzip": wrk(port, args.path, args.seconds, {"Accept-Encoding": "gzip"}),
+            "304": wrk(port, args.path, args.seconds, {"If-None-Match": etag}),
+        }
+        for name, result in runs.items():
+            print(f"  {name:<11} {result['rps']:>9.0f} req/s   p50 {result['p50']:>8}   p99 {result['p99']:>8}"
+                  f"   non-2xx/3xx {result['errors']}")
+        workers = subprocess.run(["pgrep", "-P", str(server.pid)], capture_output=True, text=True).stdout.split()
+        print(f"  master RSS {rss_mib(server.pid):.0f} MiB; worker RSS "
+              + ", ".join(f"{rss_mib(int(pid)):.0f} MiB" for pid in workers))
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=60)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
