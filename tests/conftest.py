@@ -26,6 +26,12 @@ SHARED = Path(os.environ.get("FRFEEDS_SHARED", REPO.parent / "shared"))
 SEEDS = REPO / "seeds"
 
 
+@pytest.fixture(autouse=True)
+def own_cache(tmp_path, monkeypatch):
+    """Each test its own parse cache, so no test sees another's."""
+    monkeypatch.setenv("FRFEEDS_CACHE", str(tmp_path / "frfeeds-cache"))
+
+
 def shared_path(*parts: str) -> Path:
     path = SHARED.joinpath(*parts)
     if not path.exists():

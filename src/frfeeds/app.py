@@ -8,11 +8,13 @@ import os
 import sys
 from collections.abc import Mapping
 from html import escape
+from pathlib import Path
 from typing import Any
 
 from flask import Flask, Response, g, jsonify, request
 from flask_compress import Compress
 
+from frfeeds.cache import ParseCache, cache_file, default_cache_dir
 from frfeeds.config import load_settings
 from frfeeds.errors import UsageError
 from frfeeds.reloader import Reloader
@@ -20,6 +22,7 @@ from frfeeds.served import MEDIA_TYPES
 
 DEFAULT_RELOAD_INTERVAL = 60.0
 #: Test-config keys (as in ``create_app({"RECORDS": ...})``) -> setting names.
+#: ``CACHE`` (a folder, or ``off``) is taken too, like FRFEEDS_CACHE.
 CONFIG_KEYS = {"RECORDS": "records", "BASE_URL": "base_url", "LIMIT": "limit", "AMP": "amp",
                "INCLUDE_UNPUBLISHED": "include_unpublished"}
 
@@ -46,7 +49,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         COMPRESS_CACHE_KEY=lambda req: req.path,
         COMPRESS_CACHE_BACKEND=_GzipCache,
     )
-    reloader = Reloader(settings, interval, _logger())
+    cache = config.get("CACHE", os.environ.get("FRFEEDS_CACHE"))
+    reloader = Reloader(settings, interval, _logger(), _open_cache(cache, settings))
     app.extensions["frfeeds"] = reloader
     Compress(app)
     cache_control = f"public, max-age={max(1, int(interval))}"
@@ -58,13 +62,14 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     @app.get("/healthz")
     def healthz() -> Response:
         tree = reloader.tree
+        plan = tree.plan
         body = {
             "status": "ok" if reloader.loaded_at and not reloader.last_error else "degraded" if reloader.loaded_at else "error",
-            "records": reloader.records,
-            "published": reloader.published,
-            "rejected": reloader.rejected,
-            "feeds": tree.feeds,
-            "files": len(tree.files),
+            "records": plan.loaded.files,
+            "published": len(plan.selection.records),
+            "rejected": len(plan.loaded.rejected),
+            "feeds": len(plan.feeds),
+            "files": tree.paths,
             "loaded_at": reloader.loaded_at.isoformat() if reloader.loaded_at else None,
             "last_error": reloader.last_error,
             "pid": os.getpid(),
@@ -80,17 +85,15 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     @app.get("/<path:path>")
     def serve(path: str) -> Response:
-        tree = g.frfeeds_tree = reloader.tree  # one snapshot for the whole request
-        data = tree.files.get(path)
-        if data is None:
+        served = g.frfeeds_served = reloader.tree.get(path)
+        if served is None:
             return Response(NOT_FOUND.format(root=escape(request.script_root)), 404, content_type="text/html; charset=utf-8")
-        response = Response(data, content_type=f"{tree.media_type(path)}; charset=utf-8")
-        response.set_etag(tree.etags[path])
-        response.last_modified = tree.modified[path]
+        response = Response(served.data, content_type=f"{served.media_type}; charset=utf-8")
+        response.set_etag(served.etag)
+        response.last_modified = served.modified
         response.headers["Cache-Control"] = cache_control
         return response.make_conditional(request)
 
-    reloader.ensure_watching()
     return app
 
 
@@ -100,20 +103,26 @@ class _GzipCache:
     flask-compress negotiates the encoding, sets Vary and Content-Encoding, suffixes the
     ETag with ``:gzip`` and answers conditional requests; left alone it would also stamp
     the current time into each gzip header, so one strong ETag would name different bytes
-    in different workers. Its cache key is the request path; the answer comes from the
-    timestamp-free gzip of the tree this request was answered from.
+    in different workers. Its cache key is the request path; the answer is the
+    timestamp-free gzip of the very file this request was answered with.
     """
 
     def get(self, key: str) -> bytes | None:
-        algorithm, _, path = key.partition(";")
-        tree = g.get("frfeeds_tree")
-        path = path.lstrip("/") or "index.html"
-        if algorithm != "gzip" or tree is None or path not in tree.files:
+        served = g.get("frfeeds_served")
+        if not key.startswith("gzip;") or served is None:
             return None
-        return tree.gzipped(path)
+        return served.gzipped()
 
     def set(self, key: str, value: bytes) -> None:
         """Nothing to keep: the served tree holds the compressed bytes."""
+
+
+def _open_cache(setting: Any, settings) -> ParseCache | None:
+    """FRFEEDS_CACHE: a folder, ``off``, or unset for ~/.cache/frfeeds."""
+    if isinstance(setting, str) and setting.lower() in ("off", "none", "0", "false"):
+        return None
+    folder = Path(setting) if setting else default_cache_dir()
+    return ParseCache(cache_file(folder, settings.records))
 
 
 def _interval(value: Any) -> float:

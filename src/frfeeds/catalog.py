@@ -1,4 +1,4 @@
-"""Decide which records go in which feed: pure functions over Records, no I/O.
+"""Decide which records go in which feed: pure functions over record Summaries, no I/O.
 
 select() leaves out unpublished stories and merges duplicates; build_catalog() groups
 what remains into one feed for everything, one per topic and one per provider, each
@@ -12,7 +12,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from frfeeds.records import Record
+from frfeeds.records import Summary
 
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
 
@@ -28,7 +28,7 @@ class Feed:
     title: str
     description: str
     #: Newest first (by publication date, ties by id), at most the configured limit.
-    entries: tuple[Record, ...]
+    entries: tuple[Summary, ...]
 
     @property
     def updated(self) -> dt.datetime:
@@ -40,18 +40,18 @@ class Feed:
 class Selection:
     """The records that will be published, and how many were left out and why."""
 
-    records: tuple[Record, ...]
+    records: tuple[Summary, ...]
     unpublished: int
     duplicates: int
 
 
-def select(records: Iterable[Record], include_unpublished: bool = False) -> Selection:
+def select(records: Iterable[Summary], include_unpublished: bool = False) -> Selection:
     """One record per webUrl (the one updated last), without ``published: false`` ones.
 
     Duplicates are merged first, so a newer unpublished copy withdraws a story.
     Ties are broken by the file's path, so the choice never depends on read order.
     """
-    by_url: dict[str, Record] = {}
+    by_url: dict[str, Summary] = {}
     duplicates = 0
     for record in records:
         kept = by_url.get(record.url)
@@ -65,12 +65,12 @@ def select(records: Iterable[Record], include_unpublished: bool = False) -> Sele
     return Selection(chosen, len(unique) - len(chosen), duplicates)
 
 
-def build_catalog(records: Iterable[Record], limit: int) -> tuple[Feed, ...]:
+def build_catalog(records: Iterable[Summary], limit: int) -> tuple[Feed, ...]:
     """Every feed: all, then topics, then providers, each sorted by slug."""
     ordered = newest_first(records)
-    topic_entries: dict[str, list[Record]] = defaultdict(list)
+    topic_entries: dict[str, list[Summary]] = defaultdict(list)
     topic_labels: dict[str, Counter] = defaultdict(Counter)
-    provider_entries: dict[str, list[Record]] = defaultdict(list)
+    provider_entries: dict[str, list[Summary]] = defaultdict(list)
     provider_names: dict[str, Counter] = defaultdict(Counter)
     for record in ordered:
         for topic in record.topics:
@@ -93,13 +93,13 @@ def build_catalog(records: Iterable[Record], limit: int) -> tuple[Feed, ...]:
     return tuple(feeds)
 
 
-def newest_first(records: Iterable[Record]) -> list[Record]:
+def newest_first(records: Iterable[Summary]) -> list[Summary]:
     """Sorted by publication date, newest first; equal dates by id, ascending."""
     by_id = sorted(records, key=lambda record: record.url)
     return sorted(by_id, key=lambda record: record.published_at, reverse=True)
 
 
-def _freshness(record: Record) -> tuple[dt.datetime, dt.datetime, str]:
+def _freshness(record: Summary) -> tuple[dt.datetime, dt.datetime, str]:
     return record.updated, record.published_at, record.path
 
 

@@ -6,10 +6,14 @@ Every function takes a raw value from YAML and returns the clean value or raises
 
 import datetime as dt
 import re
+import unicodedata
 import warnings
 from urllib.parse import urlsplit
 
 import ftfy
+import ftfy.bad_codecs  # noqa: F401 - registers the sloppy-windows codecs
+from ftfy.badness import is_bad
+from ftfy.chardata import CHARMAP_ENCODINGS
 from dateutil import parser as dateparser
 from anyascii import anyascii
 
@@ -32,6 +36,9 @@ _SPACES = re.compile(r"\s+")
 _URL_FORBIDDEN = re.compile(r"[\x00-\x20\x7f-\x9f\s<>\"\\^`{|}]")
 _HOST_LABEL = r"[a-z0-9](?:[a-z0-9_-]{0,61}[a-z0-9])?"
 _HOST = re.compile(rf"^{_HOST_LABEL}(?:\.{_HOST_LABEL})*$")
+_PLAIN_URL = re.compile(
+    rf"(?i:https?)://{_HOST_LABEL}(?:\.{_HOST_LABEL})*(?::(\d{{1,5}}))?(?:[/?#][^\x00-\x20\x7f-\x9f\s<>\"\\^`{{|}}]*)?"
+)
 _SLUG_JOINERS = re.compile(r"['’.]")
 _SLUG_WORDS = {"+": " plus ", "#": " sharp ", "&": " and ", "@": " at "}
 _SLUG_SEPARATORS = re.compile(r"[^a-z0-9]+")
@@ -41,14 +48,40 @@ MAX_URL = 4_096
 MAX_SLUG = 80
 
 
+def _mojibake_gate() -> re.Pattern:
+    """Text ftfy's encoding repair could change: a UTF-8 lead byte (0xC2-0xF4) read as a
+    character of one of the encodings ftfy repairs from, followed by a continuation byte
+    (0x80-0xBF) read likewise, or by the space or U+FFFD that a lost byte leaves behind."""
+    leads, continuations = set(), set()
+    for encoding in CHARMAP_ENCODINGS:
+        leads.update(bytes(range(0xC2, 0xF5)).decode(encoding, errors="ignore"))
+        continuations.update(bytes(range(0x80, 0xC0)).decode(encoding, errors="ignore"))
+    latin_leads = bytes(range(0xC2, 0xF5)).decode("latin-1")
+
+    def chars(found):
+        return re.escape("".join(sorted(found)))
+
+    return re.compile(f"[{chars(leads)}][{chars(continuations)}]|[{chars(latin_leads)}][ \ufffd]")
+
+
+_MAYBE_MOJIBAKE = _mojibake_gate()
+
+
 def clean_text(value: object) -> str:
-    """Text fit for any feed: mojibake repaired, controls removed, spaces folded."""
+    """Text fit for any feed: mojibake repaired, controls removed, spaces folded, NFC."""
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
         raise ValueError(f"must be text, not {kind_of(value)}")
     text = str(value)
     if not text.isascii():
-        text = ftfy.fix_text(text, _FTFY)
-    text = _SPACES.sub(" ", _UNWANTED.sub("", text)).strip()
+        # ftfy's encoding repair itself starts by asking is_bad(); asking first (after a
+        # cheaper test for the byte patterns mojibake needs) skips its whole pipeline
+        # for text that is already right
+        if _MAYBE_MOJIBAKE.search(text) and is_bad(text):
+            text = ftfy.fix_text(text, _FTFY)
+        text = unicodedata.normalize("NFC", text)
+    # printable text has no controls and no white space but " ": only folding is left
+    if not text.isprintable() or "  " in text or text[:1] == " " or text[-1:] == " ":
+        text = _SPACES.sub(" ", _UNWANTED.sub("", text)).strip()
     if len(text) > MAX_TEXT:
         text = text[: MAX_TEXT - 1].rstrip() + "…"
     return text
@@ -63,6 +96,9 @@ def clean_url(value: object) -> str:
         raise ValueError("is empty")
     if len(url) > MAX_URL:
         raise ValueError(f"is longer than {MAX_URL} characters")
+    match = _PLAIN_URL.fullmatch(url)
+    if match and (match[1] is None or int(match[1]) <= 65535):
+        return url  # the common shape, checked in one step; anything else in detail below
     if _URL_FORBIDDEN.search(url):
         raise ValueError("contains spaces or characters not allowed in a URL")
     try:

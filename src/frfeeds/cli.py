@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 import argparse
+import hashlib
+import marshal
 import os
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
 from frfeeds import __version__
-from frfeeds.config import load_settings
+from frfeeds.cache import RACY_NS, ParseCache, cache_file, default_cache_dir
+from frfeeds.config import Settings, load_settings
 from frfeeds.errors import UsageError
-from frfeeds.site import Site, build_site
-from frfeeds.writer import WriteResult, write_tree
+from frfeeds.loader import RecordFile, scan_records
+from frfeeds.progress import progress_bar
+from frfeeds.site import PAGES, Plan, feed_paths, plan_site, render_feeds, render_page
+from frfeeds.workers import cores
+from frfeeds.writer import Manifest, TreeWriter, WriteResult
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE = 0, 1, 2
 
@@ -34,6 +41,9 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--no-amp", dest="amp", action="store_const", const=False, help="leave AMP links out")
     build.add_argument("--include-unpublished", action="store_const", const=True, help="publish 'published: false' records too")
     build.add_argument("--strict", action="store_true", help="exit 1 if any record was rejected or any value left out")
+    build.add_argument("--cache", type=Path, help="parse cache folder (default FRFEEDS_CACHE or ~/.cache/frfeeds)")
+    build.add_argument("--no-cache", action="store_true", help="parse every record, read and write no cache")
+    build.add_argument("--quiet", "-q", action="store_true", help="no progress display")
     serve = commands.add_parser("serve", help="serve the feed tree over HTTP for local use (deploy with gunicorn)")
     serve.add_argument("--records", type=Path, help="records folder (default ./seeds, or FRFEEDS_RECORDS)")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
@@ -54,16 +64,92 @@ def main(argv: Sequence[str] | None = None) -> int:
             amp=args.amp,
             include_unpublished=args.include_unpublished,
         )
-        site = build_site(settings)
-        result = write_tree(args.out, site.files)
+        cache = None if args.no_cache else open_cache(args.cache, settings.records)
+        try:
+            report, result = build(args.out, settings, cache, progress=not args.quiet)
+        finally:
+            if cache is not None:
+                cache.close()
     except UsageError as exc:
         print(f"frfeeds: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    for problem in site.loaded.rejected + site.loaded.dropped:
-        print(problem, file=sys.stderr)
-    print(summary(site, result, args.out))
-    problems = site.loaded.rejected or site.loaded.dropped
-    return EXIT_REJECTED if args.strict and problems else EXIT_OK
+    files, feeds, unpublished, duplicates, rejected, dropped = report
+    for rel, field_name, reason in rejected + dropped:
+        print(f"{os.path.join(str(settings.records), rel)}: {field_name}: {reason}", file=sys.stderr)
+    print(
+        f"frfeeds: read {files} records, wrote {feeds} feeds to {args.out} "
+        f"({result.written + result.unchanged} files: {result.written} changed, {result.removed} removed); "
+        f"left out {unpublished} unpublished (published: false), merged {duplicates} duplicates (same webUrl), "
+        f"rejected {len(rejected)}, values dropped {len(dropped)}"
+    )
+    return EXIT_REJECTED if args.strict and (rejected or dropped) else EXIT_OK
+
+
+def open_cache(folder: Path | None, records: Path) -> ParseCache | None:
+    """The parse cache for a records folder: --cache, else FRFEEDS_CACHE (``off`` for none), else ~/.cache."""
+    if folder is None:
+        setting = os.environ.get("FRFEEDS_CACHE", "")
+        if setting.lower() in ("off", "none", "0", "false"):
+            return None
+        folder = Path(setting) if setting else default_cache_dir()
+    return ParseCache(cache_file(folder, records))
+
+
+def build(out: Path, settings: Settings, cache: ParseCache | None, progress: bool = False) -> tuple[tuple, WriteResult]:
+    """Write the feed tree for settings to out, rendering only feeds whose inputs changed.
+
+    Returns the report (counts and problems) and what was written.
+    """
+    with TreeWriter(out) as tree:
+        files = scan_records(settings.records)
+        key = _inputs_key(settings, files)
+        if tree.is_current(key):  # nothing changed since the last build: nothing to read
+            return tree.manifest.report, WriteResult(0, len(tree.manifest.files), 0)
+        with progress_bar(len(files), "parsing", progress) as advance:
+            plan = plan_site(settings, cache, files, progress=advance)
+        previous = tree.manifest.digests if tree.manifest else {}
+        stale = []
+        for feed in plan.feeds:
+            paths = feed_paths(feed)
+            if previous.get(feed.path) == plan.digests[feed.path] and all(map(tree.unchanged, paths)):
+                for path in paths:
+                    tree.keep(path)
+            else:
+                stale.append(feed)
+        with progress_bar(len(stale), "rendering", progress) as advance:
+            for feed_files in render_feeds(plan, stale, workers=cores()):
+                for path, data in feed_files.items():
+                    tree.put(path, data)
+                advance(1)
+        for path in PAGES:
+            if tree.manifest and tree.manifest.pages == plan.pages_digest and tree.unchanged(path):
+                tree.keep(path)
+            else:
+                tree.put(path, render_page(plan, path))
+        report = _report(plan)
+        result = tree.commit(Manifest(key, plan.digests, plan.pages_digest, report))
+    return report, result
+
+
+def _inputs_key(settings: Settings, files: list[RecordFile]) -> str:
+    """Digest of everything a build reads; "" when a record file is too fresh to trust its mtime."""
+    now = time.time_ns()
+    if any(now - item.mtime_ns < RACY_NS for item in files):
+        return ""
+    inputs = (__version__, os.path.abspath(settings.records), settings.base_url, settings.limit, settings.amp,
+              settings.include_unpublished, tuple((item.path, item.size, item.mtime_ns) for item in files))
+    return hashlib.blake2b(marshal.dumps(inputs), digest_size=16).hexdigest()
+
+
+def _report(plan: Plan) -> tuple:
+    loaded, selection = plan.loaded, plan.selection
+    root = str(plan.settings.records)
+    rel = lambda problem: os.path.relpath(problem.path, root).replace(os.sep, "/")  # noqa: E731
+    return (
+        loaded.files, len(plan.feeds), selection.unpublished, selection.duplicates,
+        tuple((rel(p), p.field, p.reason) for p in loaded.rejected),
+        tuple((rel(p), p.field, p.reason) for p in loaded.dropped),
+    )
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -74,17 +160,6 @@ def _serve(args: argparse.Namespace) -> int:
         config["BASE_URL"] = f"http://localhost:{args.port}"
     create_app(config).run(host=args.host, port=args.port, threaded=True)
     return EXIT_OK
-
-
-def summary(site: Site, result: WriteResult, out: Path) -> str:
-    loaded, selection = site.loaded, site.selection
-    return (
-        f"frfeeds: read {loaded.files} records, wrote {len(site.feeds)} feeds to {out} "
-        f"({len(site.files)} files: {result.written} changed, {result.removed} removed); "
-        f"left out {selection.unpublished} unpublished (published: false), "
-        f"merged {selection.duplicates} duplicates (same webUrl), "
-        f"rejected {len(loaded.rejected)}, values dropped {len(loaded.dropped)}"
-    )
 
 
 if __name__ == "__main__":

@@ -1,120 +1,184 @@
-"""Read a records folder: find the files, split the front matter, parse the YAML.
+"""Read a records folder: find the files, parse the ones the cache does not already hold.
 
-Every file ends as a Record or as a RecordError naming it; nothing in a file can stop
-the walk or reach the output unvalidated.
+Every file ends as a Summary (and full Record on demand) or as a RecordError naming it;
+nothing in a file can stop the walk or reach the output unvalidated. Many files to
+parse are spread over worker processes, one per core.
 """
 
 from __future__ import annotations
 
 import os
 import stat
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-
+from frfeeds.cache import ParseCache, Row, decode_problems, encode_problems
+from frfeeds.codec import Decoder, encode
 from frfeeds.errors import RecordError, UsageError
-from frfeeds.records import Record, record_from_mapping
+from frfeeds.frontmatter import parse_front_matter, split_front_matter
+from frfeeds.records import Record, Summary, record_from_mapping
+from frfeeds.workers import cores, process_pool
 
 #: Files read as records; anything else in the folder (images, notes) is ignored.
 RECORD_SUFFIXES = (".md", ".markdown", ".txt")
 MAX_FILE_BYTES = 1 << 20
-#: A YAML document that expands to more nodes than this is refused (alias bombs).
-MAX_NODES = 50_000
-
-_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-#: libyaml's loader crashes the process (segfault) on documents nested ~50,000 deep.
-#: Nesting can be no deeper than the count of these characters, so a document with
-#: more of them than this (real records have a few hundred) is parsed by the pure
-#: Python loader instead, which fails with a RecursionError that is caught.
-_NESTING_CHARS = "[{-:"
-_C_LOADER_MAX_NESTING = 5_000
-_FENCES = ("---", "...")
+#: Fewer files than this to parse are parsed in this process (starting workers costs ~1 s).
+POOL_MIN_FILES = 2_000
+POOL_CHUNK = 256
 
 
 @dataclass(frozen=True, slots=True)
-class Parsed:
-    """What one file gave: a record (None when rejected) and every problem found."""
-
-    record: Record | None
-    problems: tuple[RecordError, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class Loaded:
-    """Everything read from a records folder."""
-
-    records: tuple[Record, ...]
-    #: One error per rejected file.
-    rejected: tuple[RecordError, ...]
-    #: Values left out of records that were kept.
-    dropped: tuple[RecordError, ...]
-
-    @property
-    def files(self) -> int:
-        return len(self.records) + len(self.rejected)
+class RecordFile:
+    #: Path inside the records folder, ``/``-separated: the record's identity.
+    path: str
+    #: The path as the user would open it (the records folder as given, joined).
+    display: str
+    size: int
+    mtime_ns: int
 
 
-def find_record_files(root: Path) -> list[tuple[Path, str]]:
-    """Every record file under root, recursively, as (path, path inside root), sorted.
-
-    Hidden files and folders (``.git``) are skipped.
-    """
+def scan_records(root: Path) -> list[RecordFile]:
+    """Every record file under root, recursively, sorted by path; hidden names skipped."""
     if not root.is_dir():
         raise UsageError(f"records folder not found: {root}")
-    found = []
-    for folder, subfolders, names in os.walk(root):
-        subfolders[:] = [name for name in subfolders if not name.startswith(".")]
-        for name in names:
-            if name.startswith(".") or not name.lower().endswith(RECORD_SUFFIXES):
-                continue
-            path = Path(folder, name)
-            found.append((path, path.relative_to(root).as_posix()))
-    found.sort(key=lambda item: item[1])
+    found: list[RecordFile] = []
+    pending = [(str(root), "")]
+    while pending:
+        folder, prefix = pending.pop()
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                name = entry.name
+                if name.startswith("."):
+                    continue
+                if entry.is_dir():  # follows links to folders, as os.walk lists them
+                    if not entry.is_symlink():
+                        pending.append((entry.path, f"{prefix}{name}/"))
+                elif name.lower().endswith(RECORD_SUFFIXES):
+                    try:
+                        info = entry.stat()
+                        size, mtime_ns = info.st_size, info.st_mtime_ns
+                    except OSError:
+                        size = mtime_ns = -1  # a dangling link: parse_file reports it
+                    found.append(RecordFile(prefix + name, entry.path, size, mtime_ns))
+    found.sort(key=lambda item: item.path)
     return found
 
 
 def folder_signature(root: Path) -> tuple[tuple[str, int, int], ...]:
-    """What changes when a record file is added, removed or edited: names, sizes, mtimes."""
-    signature = []
-    for path, rel in find_record_files(root):
-        try:
-            info = os.stat(path)
-        except OSError:
-            continue  # vanished between the walk and the stat: the next check sees it
-        signature.append((rel, info.st_size, info.st_mtime_ns))
-    return tuple(signature)
+    """What changes when a record file is added, removed or edited: paths, sizes, mtimes."""
+    return tuple((item.path, item.size, item.mtime_ns) for item in scan_records(root))
 
 
-def load_records(root: Path) -> Loaded:
-    """Parse every record file under root."""
-    records, rejected, dropped = [], [], []
-    for path, rel in find_record_files(root):
-        parsed = parse_record_file(path, rel)
-        if parsed.record is None:
-            rejected.extend(parsed.problems)
+@dataclass(frozen=True)
+class Loaded:
+    """Everything read from a records folder."""
+
+    #: One per valid record, sorted by path.
+    summaries: tuple[Summary, ...]
+    #: One error per rejected file.
+    rejected: tuple[RecordError, ...]
+    #: Values left out of records that were kept.
+    dropped: tuple[RecordError, ...]
+    #: How many files were parsed now (the rest came from the cache).
+    parsed: int
+    _summary_bytes: dict[str, bytes] = field(repr=False)
+    _details: dict[str, bytes] = field(repr=False)
+    _cache: ParseCache | None = field(repr=False)
+
+    @classmethod
+    def empty(cls) -> Loaded:
+        return cls((), (), (), 0, {}, {}, None)
+
+    @property
+    def files(self) -> int:
+        return len(self.summaries) + len(self.rejected)
+
+    def records(self, paths: Iterable[str]) -> dict[str, Record]:
+        """Full records by path, decoded now (from this load's parses or the cache)."""
+        paths = list(dict.fromkeys(paths))
+        details = {path: self._details[path] for path in paths if path in self._details}
+        missing = [path for path in paths if path not in details]
+        if missing and self._cache is not None:
+            details.update(self._cache.details(missing))
+        lost = [path for path in paths if path not in details]
+        if lost:
+            raise RuntimeError(f"parse cache lost the details of {len(lost)} records, e.g. {lost[0]}; run again")
+        decoder = Decoder()
+        return {path: decoder.record(self._summary_bytes[path], details[path], path) for path in paths}
+
+
+def load_records(
+    root: Path,
+    cache: ParseCache | None = None,
+    files: list[RecordFile] | None = None,
+    workers: int | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> Loaded:
+    """Read every record file under root (or those of a scan already made), parsing only
+    what the cache lacks."""
+    files = scan_records(root) if files is None else files
+    known = cache.rows() if cache is not None else {}
+    rows: list[Row] = []
+    misses: list[RecordFile] = []
+    for item in files:
+        hit = known.get(item.path)
+        if hit is not None and hit[0] == item.size and hit[1] == item.mtime_ns:
+            rows.append(Row(item.path, item.size, item.mtime_ns, hit[2], None, hit[3]))
         else:
-            records.append(parsed.record)
-            dropped.extend(parsed.problems)
-    return Loaded(tuple(records), tuple(rejected), tuple(dropped))
+            misses.append(item)
+    parsed = parse_files(misses, workers, progress)
+    if cache is not None:
+        present = {item.path for item in files}
+        cache.update(parsed, [path for path in known if path not in present])
+    rows.extend(parsed)
+    rows.sort(key=lambda row: row.path)
+    return _assemble(files, rows, len(parsed), cache)
 
 
-def parse_record_file(path: Path, rel: str) -> Parsed:
+def parse_files(
+    items: list[RecordFile], workers: int | None = None, progress: Callable[[int], None] | None = None
+) -> list[Row]:
+    """Parse files, in worker processes when there are many; results in input order."""
+    workers = workers or cores()
+    if workers < 2 or len(items) < POOL_MIN_FILES:
+        rows = []
+        for item in items:
+            rows.append(parse_file(item))
+            if progress:
+                progress(1)
+        return rows
+    chunks = [items[start:start + POOL_CHUNK] for start in range(0, len(items), POOL_CHUNK)]
+    rows = []
+    with process_pool(workers) as pool:
+        for chunk_rows in pool.map(_parse_chunk, chunks):
+            rows.extend(chunk_rows)
+            if progress:
+                progress(len(chunk_rows))
+    return rows
+
+
+def _parse_chunk(items: list[RecordFile]) -> list[Row]:
+    return [parse_file(item) for item in items]
+
+
+def parse_file(item: RecordFile) -> Row:
     """Read and validate one file; never raises for anything the file contains."""
-    display = str(path)
     try:
-        data = _read_front_matter(path, display)
-        record, dropped = record_from_mapping(data, rel, display)
+        data = _read_front_matter(item.display)
+        record, dropped = record_from_mapping(data, item.path, item.display)
     except RecordError as exc:
-        return Parsed(None, (exc,))
-    return Parsed(record, tuple(dropped))
+        return Row(item.path, item.size, item.mtime_ns, None, None, encode_problems([(exc.field, exc.reason)]))
+    summary, details = encode(record)
+    return Row(item.path, item.size, item.mtime_ns, summary, details,
+               encode_problems((problem.field, problem.reason) for problem in dropped))
 
 
-def _read_front_matter(path: Path, display: str) -> object:
+def _read_front_matter(display: str) -> object:
     try:
-        if not stat.S_ISREG(os.stat(path).st_mode):  # a FIFO would block open() forever
+        if not stat.S_ISREG(os.stat(display).st_mode):  # a FIFO would block open() forever
             raise RecordError(display, "file", "is not a regular file")
-        with open(path, "rb") as handle:
+        with open(display, "rb") as handle:
             raw = handle.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
         raise RecordError(display, "file", f"cannot be read: {exc.strerror or exc}") from None
@@ -128,50 +192,23 @@ def _read_front_matter(path: Path, display: str) -> object:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise RecordError(display, "file", f"is not UTF-8 text (bad byte at offset {exc.start})") from None
-    front = split_front_matter(text, display)
-    return _parse_yaml(front, display)
+    return parse_front_matter(split_front_matter(text, display), display)
 
 
-def split_front_matter(text: str, display: str) -> str:
-    """The YAML between the opening ``---`` line and the next ``---`` (or ``...``) line."""
-    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    if lines[0].rstrip() != "---":
-        raise RecordError(display, "front matter", "missing: the file must start with a '---' line")
-    for index in range(1, len(lines)):
-        if lines[index].rstrip() in _FENCES:
-            return "\n".join(lines[1:index])
-    raise RecordError(display, "front matter", "not closed: no '---' line after the fields")
-
-
-def _parse_yaml(front: str, display: str) -> object:
-    nesting = sum(front.count(char) for char in _NESTING_CHARS)
-    loader = _YAML_LOADER if nesting <= _C_LOADER_MAX_NESTING else yaml.SafeLoader
-    try:
-        data = yaml.load(front, Loader=loader)  # noqa: S506 - both are safe loaders
-    except yaml.MarkedYAMLError as exc:
-        where = f" at line {exc.problem_mark.line + 2}" if exc.problem_mark else ""
-        problem = exc.problem or exc.context or "invalid"
-        raise RecordError(display, "front matter", f"YAML error{where}: {problem}") from None
-    except yaml.YAMLError as exc:
-        raise RecordError(display, "front matter", f"YAML error: {exc}") from None
-    except RecursionError:
-        raise RecordError(display, "front matter", "YAML is nested too deeply") from None
-    if _too_large(data):
-        raise RecordError(display, "front matter", f"YAML expands to more than {MAX_NODES} values (alias bomb?)")
-    return data
-
-
-def _too_large(data: object) -> bool:
-    """Whether walking data would visit more than MAX_NODES values (aliases counted each time)."""
-    stack, seen = [data], 0
-    while stack:
-        node = stack.pop()
-        seen += 1
-        if seen > MAX_NODES:
-            return True
-        if isinstance(node, dict):
-            stack.extend(node.keys())
-            stack.extend(node.values())
-        elif isinstance(node, list):
-            stack.extend(node)
-    return False
+def _assemble(files: list[RecordFile], rows: list[Row], parsed: int, cache: ParseCache | None) -> Loaded:
+    displays = {item.path: item.display for item in files}
+    decoder = Decoder()
+    summaries, rejected, dropped = [], [], []
+    summary_bytes, details = {}, {}
+    for row in rows:
+        display = displays[row.path]
+        problems = [RecordError(display, field_name, reason) for field_name, reason in decode_problems(row.problems)]
+        if row.summary is None:
+            rejected.extend(problems)
+            continue
+        dropped.extend(problems)
+        summaries.append(decoder.summary(row.path, row.summary))
+        summary_bytes[row.path] = row.summary
+        if row.details is not None:  # parsed now; cache hits' details are read when needed
+            details[row.path] = row.details
+    return Loaded(tuple(summaries), tuple(rejected), tuple(dropped), parsed, summary_bytes, details, cache)

@@ -92,6 +92,25 @@ class Record:
         return self.updated_at or self.published_at
 
 
+@dataclass(frozen=True, slots=True)
+class Summary:
+    """What deciding which feeds a record goes in takes: no text, no images.
+
+    A build holds one per record; full Records are decoded only for the entries of
+    feeds that must be rendered.
+    """
+
+    path: str
+    url: str
+    published_at: dt.datetime
+    updated: dt.datetime
+    is_published: bool
+    provider: Provider
+    topics: tuple[Topic, ...]
+    #: Digest of everything the record publishes: feeds holding it change when it does.
+    digest: str
+
+
 def record_from_mapping(data: Any, path: str, display_path: str) -> tuple[Record, list[RecordError]]:
     """Validate a parsed front matter mapping.
 

@@ -1,5 +1,5 @@
-"""Keep a served tree current: rebuild when the records folder changes, keep the last
-good tree when a rebuild fails. One per process; checks run in a background thread."""
+"""Keep a served tree current: rebuild the plan when the records folder changes, keep the
+last good one when a rebuild fails. One per process; checks run in a background thread."""
 
 from __future__ import annotations
 
@@ -9,41 +9,42 @@ import os
 import threading
 import time
 
-from frfeeds.catalog import build_catalog
+from frfeeds.cache import ParseCache
 from frfeeds.config import Settings
-from frfeeds.loader import folder_signature
-from frfeeds.served import ServedTree
-from frfeeds.site import build_site, render_tree
+from frfeeds.loader import Loaded, scan_records
+from frfeeds.served import RenderMemo, ServedTree
+from frfeeds.site import plan_from, plan_site
 
 
 class Reloader:
-    def __init__(self, settings: Settings, interval: float, log: logging.Logger) -> None:
+    def __init__(self, settings: Settings, interval: float, log: logging.Logger, cache: ParseCache | None) -> None:
         self.settings = settings
         self.interval = interval
         self.log = log
-        empty = build_catalog((), settings.limit)
+        self.cache = cache
+        self.memo = RenderMemo()
         #: What requests are answered from; replaced whole, never changed in place.
-        self.tree = ServedTree.from_feeds(empty, render_tree(empty, settings))
-        self.records = self.published = self.rejected = 0
+        self.tree = ServedTree(plan_from(settings, Loaded.empty()), self.memo)
         self.loaded_at: dt.datetime | None = None
         self.last_error: str | None = None
         self._signature: object = None
+        self._checked = 0.0
         self._thread_pid: int | None = None
         self._loaded_pid = os.getpid()
         self._lock = threading.Lock()
         self.reload()
 
     def ensure_watching(self) -> None:
-        """Start the checking thread in this process (after a fork, again).
+        """Start the checking thread in this process, on its first request.
 
-        A process forked after the first load (gunicorn --preload) checks once before
-        answering, so its first response is as fresh as any other.
+        A process forked after the load (gunicorn --preload), or idle for longer than
+        the interval, checks once before answering, so no first answer is stale.
         """
         if self._thread_pid == os.getpid():
             return
         with self._lock:
             if self._thread_pid != os.getpid():
-                if self._loaded_pid != os.getpid():
+                if self._loaded_pid != os.getpid() or time.monotonic() - self._checked >= self.interval:
                     self.check()
                 self._thread_pid = os.getpid()
                 threading.Thread(target=self._watch, name="frfeeds-reload", daemon=True).start()
@@ -55,32 +56,34 @@ class Reloader:
 
     def check(self) -> bool:
         """Reload if any record file was added, removed or changed; True if reloaded."""
+        self._checked = time.monotonic()
         try:
-            signature = folder_signature(self.settings.records)
+            files = scan_records(self.settings.records)
         except Exception as exc:  # noqa: BLE001 - any failure keeps the last good tree
             return self._failed(exc)
+        signature = tuple((item.path, item.size, item.mtime_ns) for item in files)
         if signature == self._signature:
             return False
-        return self.reload(signature)
+        return self.reload(files, signature)
 
-    def reload(self, signature: object = None) -> bool:
+    def reload(self, files=None, signature: object = None) -> bool:
+        self._checked = time.monotonic()
         try:
-            if signature is None:
-                signature = folder_signature(self.settings.records)
-            site = build_site(self.settings)
+            if files is None:
+                files = scan_records(self.settings.records)
+                signature = tuple((item.path, item.size, item.mtime_ns) for item in files)
+            plan = plan_site(self.settings, self.cache, files)
         except Exception as exc:  # noqa: BLE001
             return self._failed(exc)
-        for problem in site.loaded.rejected + site.loaded.dropped:
+        for problem in plan.loaded.rejected + plan.loaded.dropped:
             self.log.warning("%s", problem)
-        self.tree = ServedTree.from_feeds(site.feeds, site.files)
-        self.records, self.published = site.loaded.files, len(site.selection.records)
-        self.rejected = len(site.loaded.rejected)
+        self.tree = ServedTree(plan, self.memo)
         self._signature = signature
         self.loaded_at = dt.datetime.now(dt.timezone.utc)
         self.last_error = None
         self.log.info(
-            "loaded %d records from %s: %d feeds, %d rejected",
-            self.records, self.settings.records, len(site.feeds), self.rejected,
+            "loaded %d records from %s (%d parsed, the rest cached): %d feeds, %d rejected",
+            plan.loaded.files, self.settings.records, plan.loaded.parsed, len(plan.feeds), len(plan.loaded.rejected),
         )
         return True
 

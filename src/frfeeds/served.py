@@ -1,49 +1,111 @@
-"""The feed tree as served over HTTP: bytes plus what HTTP says about them. No Flask here."""
+"""The feed tree as served over HTTP: each file rendered on its first request, with what
+HTTP says about it. No Flask here.
+
+Rendered files are kept in a memory-bounded LRU keyed by path and input digest, so a
+reload re-renders only feeds whose inputs changed, and a 100,000-record tree is served
+without holding all of it in every worker.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import gzip
 import hashlib
-from collections.abc import Mapping
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
-from frfeeds.catalog import EPOCH, Feed
-from frfeeds.render.links import FORMATS, feed_file
+from frfeeds.catalog import EPOCH
+from frfeeds.render.links import FORMATS
+from frfeeds.site import PAGES, Plan, feed_paths, render_feeds, render_page
 
 MEDIA_TYPES = {ext: media_type for ext, media_type in FORMATS.values()} | {
     "html": "text/html",
     "opml": "text/x-opml",
 }
+MEMO_BYTES = 256 << 20
 
 
 @dataclass(frozen=True)
+class Served:
+    data: bytes
+    #: Strong ETag value (without quotes): a digest of the bytes.
+    etag: str
+    #: The newest entry date of what the file holds.
+    modified: dt.datetime
+    media_type: str
+    _gzip: list = field(default_factory=list, compare=False, repr=False)
+
+    def gzipped(self) -> bytes:
+        """The bytes gzipped with no timestamp: the same in every worker, every time."""
+        if not self._gzip:
+            self._gzip.append(gzip.compress(self.data, compresslevel=6, mtime=0))
+        return self._gzip[0]
+
+
+class RenderMemo:
+    """Rendered files by (path, input digest), least recently used dropped past a byte budget."""
+
+    def __init__(self, budget: int = MEMO_BYTES) -> None:
+        self.budget = budget
+        self._items: OrderedDict[tuple[str, str], Served] = OrderedDict()
+        self._size = 0
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[str, str]) -> Served | None:
+        with self._lock:
+            served = self._items.get(key)
+            if served is not None:
+                self._items.move_to_end(key)
+            return served
+
+    def put(self, key: tuple[str, str], served: Served) -> None:
+        with self._lock:
+            if key in self._items:
+                return
+            self._items[key] = served
+            self._size += len(served.data)
+            while self._size > self.budget and len(self._items) > 1:
+                _, dropped = self._items.popitem(last=False)
+                self._size -= len(dropped.data)
+
+
 class ServedTree:
-    #: Tree path -> bytes, exactly what ``frfeeds build`` writes.
-    files: Mapping[str, bytes]
-    #: Tree path -> newest entry date of what the file holds.
-    modified: Mapping[str, dt.datetime]
-    #: Tree path -> strong ETag value (without quotes): a digest of the bytes.
-    etags: Mapping[str, str]
-    feeds: int
-    _gzip: dict[str, bytes] = field(default_factory=dict, compare=False, repr=False)
+    """The files of one plan, by tree path."""
 
-    @classmethod
-    def from_feeds(cls, feeds: tuple[Feed, ...], files: Mapping[str, bytes]) -> ServedTree:
-        newest = max((feed.updated for feed in feeds), default=EPOCH)
-        modified = {path: newest for path in files}
-        for feed in feeds:
-            for fmt in FORMATS:
-                modified[feed_file(feed.path, fmt)] = feed.updated
-        etags = {path: hashlib.sha256(data).hexdigest()[:32] for path, data in files.items()}
-        return cls(files, modified, etags, len(feeds))
+    def __init__(self, plan: Plan, memo: RenderMemo) -> None:
+        self.plan = plan
+        self._memo = memo
+        self._feeds = {path: feed for feed in plan.feeds for path in feed_paths(feed)}
+        self._newest = max((feed.updated for feed in plan.feeds), default=EPOCH)
 
-    def media_type(self, path: str) -> str:
-        return MEDIA_TYPES.get(path.rsplit(".", 1)[-1], "application/octet-stream")
+    @property
+    def paths(self) -> int:
+        return len(self._feeds) + len(PAGES)
 
-    def gzipped(self, path: str) -> bytes:
-        """The file gzipped with no timestamp: the same bytes in every worker, every time."""
-        data = self._gzip.get(path)
-        if data is None:
-            data = self._gzip[path] = gzip.compress(self.files[path], compresslevel=6, mtime=0)
-        return data
+    def get(self, path: str) -> Served | None:
+        """The file at a tree path, or None when the tree has no such file."""
+        if path in PAGES:
+            key = (path, self.plan.pages_digest)
+            served = self._memo.get(key)
+            if served is None:
+                served = _served(path, render_page(self.plan, path), self._newest)
+                self._memo.put(key, served)
+            return served
+        feed = self._feeds.get(path)
+        if feed is None:
+            return None
+        digest = self.plan.digests[feed.path]
+        served = self._memo.get((path, digest))
+        if served is None:
+            for sibling, data in next(render_feeds(self.plan, [feed])).items():
+                rendered = _served(sibling, data, feed.updated)
+                self._memo.put((sibling, digest), rendered)
+                if sibling == path:
+                    served = rendered
+        return served
+
+
+def _served(path: str, data: bytes, modified: dt.datetime) -> Served:
+    media_type = MEDIA_TYPES.get(path.rsplit(".", 1)[-1], "application/octet-stream")
+    return Served(data, hashlib.sha256(data).hexdigest()[:32], modified, media_type)

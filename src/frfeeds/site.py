@@ -1,37 +1,120 @@
-"""The whole pipeline in memory: records folder -> feed tree as ``{path: bytes}``.
+"""The pipeline: records folder -> plan (which feeds hold which entries) -> files.
 
-The CLI writes that tree to disk and the app serves it: the same bytes either way.
+The CLI writes the files to disk and the app serves them: the same bytes either way.
+Each feed has a digest of everything its files are made from (settings, renderer
+version, its entries' contents), so a feed whose digest did not change since the last
+build need not be rendered again.
 """
 
 from __future__ import annotations
 
+import hashlib
+import marshal
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
+from frfeeds import __version__
+from frfeeds.cache import ParseCache
 from frfeeds.catalog import Feed, Selection, build_catalog, select
 from frfeeds.config import Settings
-from frfeeds.loader import Loaded, load_records
+from frfeeds.loader import Loaded, RecordFile, load_records
 from frfeeds.render import render_atom_rss, render_index, render_json, render_opml
+from frfeeds.render.links import FORMATS, feed_file
+from frfeeds.workers import can_fork, process_pool
+
+#: Pages made from the list of feeds rather than from entries.
+PAGES = ("index.html", "feeds.opml")
+_RENDER_BATCH = 100
 
 
 @dataclass(frozen=True)
-class Site:
+class Plan:
+    settings: Settings
     loaded: Loaded
     selection: Selection
     feeds: tuple[Feed, ...]
-    #: Path in the tree (``feeds/ai.atom``) -> bytes, sorted by path.
-    files: dict[str, bytes]
+    #: Feed path (``feeds/ai``) -> digest of what its files are made from.
+    digests: dict[str, str]
+    #: Digest of what index.html and feeds.opml are made from.
+    pages_digest: str
 
 
-def build_site(settings: Settings) -> Site:
-    loaded = load_records(settings.records)
-    selection = select(loaded.records, settings.include_unpublished)
+def plan_site(
+    settings: Settings,
+    cache: ParseCache | None = None,
+    files: list[RecordFile] | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> Plan:
+    return plan_from(settings, load_records(settings.records, cache, files=files, progress=progress))
+
+
+def plan_from(settings: Settings, loaded: Loaded) -> Plan:
+    selection = select(loaded.summaries, settings.include_unpublished)
     feeds = build_catalog(selection.records, settings.limit)
-    return Site(loaded, selection, feeds, render_tree(feeds, settings))
+    stamp = (__version__, settings.base_url, settings.amp)
+    digests = {feed.path: _digest((stamp, feed.path, feed.kind, feed.title, feed.description,
+                                   tuple(entry.digest for entry in feed.entries))) for feed in feeds}
+    pages = tuple((feed.path, feed.kind, feed.title, len(feed.entries), _stamp(feed)) for feed in feeds)
+    return Plan(settings, loaded, selection, feeds, digests, _digest((stamp, pages)))
 
 
-def render_tree(feeds: tuple[Feed, ...], settings: Settings) -> dict[str, bytes]:
-    files = {"index.html": render_index(feeds, settings), "feeds.opml": render_opml(feeds, settings)}
-    for feed in feeds:
-        files.update(render_atom_rss(feed, settings))
-        files.update(render_json(feed, settings))
+def feed_paths(feed: Feed) -> list[str]:
+    return [feed_file(feed.path, fmt) for fmt in FORMATS]
+
+
+def render_feeds(plan: Plan, feeds: Sequence[Feed], workers: int = 1) -> Iterator[dict[str, bytes]]:
+    """The files of each feed, one feed at a time, in order; full records decoded a batch
+    at a time. With workers > 1 and many feeds, forked processes render batches."""
+    batches = [feeds[start:start + _RENDER_BATCH] for start in range(0, len(feeds), _RENDER_BATCH)]
+    if workers < 2 or len(batches) < 4 or not can_fork():
+        for batch in batches:
+            yield from _render_batch(plan, batch)
+        return
+    global _FORKED_PLAN
+    _FORKED_PLAN = plan  # inherited by the forked workers, not pickled
+    try:
+        with process_pool(workers, fork=True) as pool:
+            for rendered in pool.map(_render_in_worker, batches):
+                yield from rendered
+    finally:
+        _FORKED_PLAN = None
+
+
+def _render_batch(plan: Plan, batch: Sequence[Feed]) -> list[dict[str, bytes]]:
+    records = plan.loaded.records(entry.path for feed in batch for entry in feed.entries)
+    rendered = []
+    for feed in batch:
+        entries = [records[entry.path] for entry in feed.entries]
+        files = render_atom_rss(feed, entries, plan.settings)
+        files.update(render_json(feed, entries, plan.settings))
+        rendered.append(files)
+    return rendered
+
+
+_FORKED_PLAN: Plan | None = None
+
+
+def _render_in_worker(batch: Sequence[Feed]) -> list[dict[str, bytes]]:
+    return _render_batch(_FORKED_PLAN, batch)
+
+
+def render_page(plan: Plan, path: str) -> bytes:
+    render = render_index if path == "index.html" else render_opml
+    return render(plan.feeds, plan.settings)
+
+
+def render_tree(plan: Plan) -> dict[str, bytes]:
+    """Every file of the tree, sorted by path."""
+    files = {path: render_page(plan, path) for path in PAGES}
+    for feed_files in render_feeds(plan, plan.feeds):
+        files.update(feed_files)
     return dict(sorted(files.items()))
+
+
+def _stamp(feed: Feed) -> tuple:
+    newest = feed.entries[0].published_at.isoformat() if feed.entries else ""
+    return feed.updated.isoformat(), newest
+
+
+def _digest(value: object) -> str:
+    return hashlib.blake2b(marshal.dumps(value), digest_size=16).hexdigest()

@@ -1,10 +1,13 @@
 """Write a feed tree to disk so that readers only ever see a whole tree.
 
-The new tree is staged in a sibling folder (unchanged files hard-linked from the
-current tree, so they are never rewritten), then swapped in with one atomic
-rename-exchange. A build killed at any point leaves the previous tree in place;
-its leftovers are cleared by the next build. The output folder belongs to frfeeds:
-a marker file says so, and a non-empty folder without it is refused.
+Changed files are written into a staging folder beside the tree as they are rendered;
+at commit the unchanged ones are hard-linked in (never rewritten) and the staged tree
+is swapped in with one atomic rename-exchange. A build killed at any point leaves the
+previous tree in place; the next build clears what it left.
+
+The output folder belongs to frfeeds: its marker file (``.frfeeds-tree``) holds the
+manifest of the build that wrote it (file sizes and mtimes, feed input digests, the
+report), and a non-empty folder without one is refused.
 """
 
 from __future__ import annotations
@@ -13,18 +16,35 @@ import contextlib
 import ctypes
 import ctypes.util
 import fcntl
+import marshal
 import os
 import shutil
-from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 
 from frfeeds.errors import UsageError
 
 MARKER = ".frfeeds-tree"
-MARKER_TEXT = b"This folder is written by frfeeds build; its contents are replaced on every build.\n"
+_MARKER_HEAD = b"This folder is written by frfeeds build; its contents are replaced on every build.\n"
+_MANIFEST_FORMAT = 1
 _RENAME_EXCHANGE = 2
 _AT_FDCWD = -100
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """What the build that wrote a tree knew about it."""
+
+    #: Digest of the inputs (settings, version, record files' sizes and mtimes); "" to never match.
+    key: str = ""
+    #: Feed path -> digest of what its files were made from.
+    digests: dict[str, str] = field(default_factory=dict)
+    #: Pages digest (index.html, feeds.opml).
+    pages: str = ""
+    #: The build's report, to repeat when nothing changed.
+    report: tuple = ()
+    #: Tree path -> (size, mtime_ns), as written.
+    files: dict[str, tuple[int, int]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,48 +54,129 @@ class WriteResult:
     removed: int
 
 
-def write_tree(out: Path, files: Mapping[str, bytes]) -> WriteResult:
-    """Make the folder ``out`` hold exactly ``files`` (tree path -> bytes)."""
-    for path in files:
-        _check_tree_path(path)
-    out = Path(os.path.abspath(out))
-    if out.is_symlink():
-        out = out.resolve()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with _lock(out):
-        _recover(out)
-        _check_owned(out)
-        current = _current_files(out)
-        changed = [path for path, data in files.items() if not _same_bytes(out / path, data)]
-        removed = [path for path in current if path not in files]
-        unchanged = len(files) - len(changed)
-        if out.is_dir() and not changed and not removed:
-            return WriteResult(0, unchanged, 0)
-        stage = _sibling(out, "new")
+class TreeWriter:
+    """``with TreeWriter(out) as tree: tree.keep(...); tree.put(...); tree.commit(manifest)``."""
+
+    def __init__(self, out: Path) -> None:
+        out = Path(os.path.abspath(out))
+        self.out = out.resolve() if out.is_symlink() else out
+        self.manifest: Manifest | None = None
+        self._stage = _sibling(self.out, "new")
+        self._staged: set[str] = set()
+        self._kept: set[str] = set()
+        self._lock = None
+
+    def __enter__(self) -> TreeWriter:
+        self.out.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = open(_sibling(self.out, "lock"), "a+b")  # one build at a time per tree
+        fcntl.flock(self._lock, fcntl.LOCK_EX)
+        _recover(self.out)
+        _check_owned(self.out)
+        self.manifest = read_manifest(self.out)
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        shutil.rmtree(self._stage, ignore_errors=True)
+        if self._lock is not None:
+            self._lock.close()
+
+    def is_current(self, key: str) -> bool:
+        """Whether the tree was built from inputs with this key and is untouched since."""
+        if not key or self.manifest is None or self.manifest.key != key:
+            return False
+        return _current_files(self.out) == set(self.manifest.files) and all(
+            self.unchanged(path) for path in self.manifest.files
+        )
+
+    def unchanged(self, path: str) -> bool:
+        """Whether the file is as the last build wrote it (size and mtime)."""
+        if self.manifest is None or path not in self.manifest.files:
+            return False
         try:
-            _stage(stage, out, files, set(changed))
-            _swap(stage, out)
-        finally:
-            shutil.rmtree(stage, ignore_errors=True)
-    return WriteResult(len(changed), unchanged, len(removed))
+            info = os.stat(self.out / path)
+        except OSError:
+            return False
+        return (info.st_size, info.st_mtime_ns) == tuple(self.manifest.files[path])
+
+    def keep(self, path: str) -> None:
+        """Carry the current file over unchanged."""
+        self._kept.add(path)
+
+    def put(self, path: str, data: bytes) -> None:
+        """The file's new bytes: staged if they differ from the current file, else kept."""
+        _check_tree_path(path)
+        if _same_bytes(self.out / path, data):
+            self._kept.add(path)
+            return
+        target = self._stage / path
+        if not self._staged:
+            shutil.rmtree(self._stage, ignore_errors=True)
+            self._stage.mkdir()  # mode from the umask, like any folder the user makes
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with open(target, "xb") as handle:
+            handle.write(data)
+        self._staged.add(path)
+
+    def commit(self, manifest: Manifest) -> WriteResult:
+        """Make the tree exactly the kept and put files; record the manifest."""
+        paths = self._kept | self._staged
+        removed = _current_files(self.out) - paths
+        if not self._staged and not removed and self.out.is_dir():
+            files = {path: _stat(self.out / path) for path in paths}
+            self._write_marker(self.out, replace(manifest, files=files), in_place=True)
+            return WriteResult(0, len(paths), 0)
+        if not self._staged:
+            self._stage.mkdir()
+        for path in self._kept:
+            target = self._stage / path
+            target.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                os.link(self.out / path, target)
+            except OSError:
+                shutil.copy2(self.out / path, target)  # a file system without hard links
+        files = {path: _stat(self._stage / path) for path in paths}
+        self._write_marker(self._stage, replace(manifest, files=files), in_place=False)
+        _swap(self._stage, self.out)
+        return WriteResult(len(self._staged), len(self._kept), len(removed))
+
+    def _write_marker(self, folder: Path, manifest: Manifest, in_place: bool) -> None:
+        data = _MARKER_HEAD + marshal.dumps(
+            (_MANIFEST_FORMAT, manifest.key, manifest.digests, manifest.pages, manifest.report, manifest.files), 4
+        )
+        if in_place:
+            if self.manifest is not None and (folder / MARKER).read_bytes() == data:
+                return
+            temporary = folder / f"{MARKER}.new"
+            temporary.write_bytes(data)
+            os.replace(temporary, folder / MARKER)
+        else:
+            (folder / MARKER).write_bytes(data)
+
+
+def read_manifest(out: Path) -> Manifest | None:
+    """The manifest in a tree's marker; None when absent, old or damaged (never trusted)."""
+    try:
+        data = (out / MARKER).read_bytes()
+        if not data.startswith(_MARKER_HEAD):
+            return None
+        version, key, digests, pages, report, files = marshal.loads(data[len(_MARKER_HEAD):])
+    except (OSError, ValueError, EOFError, TypeError):
+        return None
+    if version != _MANIFEST_FORMAT or not isinstance(digests, dict) or not isinstance(files, dict):
+        return None
+    return Manifest(key, digests, pages, report, files)
 
 
 def _check_tree_path(path: str) -> None:
     parts = PurePosixPath(path).parts
     if not parts or path.startswith("/") or any(part in ("", ".", "..") for part in parts) or "\\" in path:
         raise ValueError(f"not a path inside the feed tree: {path!r}")
+    if path == MARKER:
+        raise ValueError(f"{MARKER} is reserved")
 
 
 def _sibling(out: Path, role: str) -> Path:
     return out.with_name(f".{out.name}.frfeeds-{role}")
-
-
-@contextlib.contextmanager
-def _lock(out: Path):
-    """One build at a time per output folder (cron runs can overlap)."""
-    with open(_sibling(out, "lock"), "a+b") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        yield
 
 
 def _recover(out: Path) -> None:
@@ -97,45 +198,31 @@ def _check_owned(out: Path) -> None:
     raise UsageError(f"output {out} is not empty and was not written by frfeeds; choose an empty or new folder")
 
 
-def _current_files(out: Path) -> list[str]:
+def _current_files(out: Path) -> set[str]:
     if not out.is_dir():
-        return []
-    found = []
+        return set()
+    found = set()
     for folder, _, names in os.walk(out):
         for name in names:
-            rel = Path(folder, name).relative_to(out).as_posix()
+            rel = os.path.relpath(os.path.join(folder, name), out).replace(os.sep, "/")
             if rel != MARKER:
-                found.append(rel)
+                found.add(rel)
     return found
+
+
+def _stat(path: Path) -> tuple[int, int]:
+    info = os.stat(path)
+    return info.st_size, info.st_mtime_ns
 
 
 def _same_bytes(path: Path, data: bytes) -> bool:
     try:
-        if path.stat().st_size != len(data):
+        if os.stat(path).st_size != len(data):
             return False
-        return path.read_bytes() == data
+        with open(path, "rb") as handle:
+            return handle.read() == data
     except OSError:
         return False
-
-
-def _stage(stage: Path, out: Path, files: Mapping[str, bytes], changed: set[str]) -> None:
-    shutil.rmtree(stage, ignore_errors=True)
-    stage.mkdir()  # mode from the umask, like any folder the user makes
-    made = {stage}
-    for path, data in files.items():
-        target = stage / path
-        if target.parent not in made:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            made.add(target.parent)
-        if path not in changed:
-            try:
-                os.link(out / path, target)
-                continue
-            except OSError:
-                pass  # a file system without hard links: write it
-        with open(target, "xb") as handle:
-            handle.write(data)
-    (stage / MARKER).write_bytes(MARKER_TEXT)
 
 
 def _swap(stage: Path, out: Path) -> None:
@@ -156,13 +243,11 @@ def _exchange(a: Path, b: Path) -> bool:
     renameat2 = getattr(_libc(), "renameat2", None)
     if renameat2 is None:
         return False
-    result = renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE)
-    return result == 0
+    return renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0
 
 
 def _libc():
     name = ctypes.util.find_library("c")
-    try:
+    with contextlib.suppress(OSError):
         return ctypes.CDLL(name, use_errno=True) if name else None
-    except OSError:
-        return None
+    return None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 
 from frfeeds.catalog import Feed
 from frfeeds.config import Settings
@@ -13,7 +14,7 @@ from frfeeds.render.links import absolute, feed_file, rfc3339
 VERSION = "https://jsonfeed.org/version/1.1"
 
 
-def render_json(feed: Feed, settings: Settings) -> dict[str, bytes]:
+def render_json(feed: Feed, records: Sequence[Record], settings: Settings) -> dict[str, bytes]:
     path = feed_file(feed.path, "json")
     document = {
         "version": VERSION,
@@ -21,7 +22,7 @@ def render_json(feed: Feed, settings: Settings) -> dict[str, bytes]:
         "home_page_url": absolute(settings.base_url),
         "feed_url": absolute(settings.base_url, path),
         "description": feed.description,
-        "items": [_item(record, settings) for record in feed.entries],
+        "items": [_item(record, settings) for record in records],
     }
     text = json.dumps(document, ensure_ascii=False, indent=2)
     return {path: (text + "\n").encode("utf-8")}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from feedgen.feed import FeedGenerator
 
 from frfeeds.catalog import Feed
@@ -14,9 +16,12 @@ from frfeeds.render.links import FORMATS, absolute, feed_file
 GENERATOR = "frfeeds"
 
 
-def render_atom_rss(feed: Feed, settings: Settings) -> dict[str, bytes]:
-    """``{"feeds/ai.atom": ..., "feeds/ai.rss": ...}`` from one feedgen object."""
-    generator = _feed_generator(feed, settings)
+def render_atom_rss(feed: Feed, records: Sequence[Record], settings: Settings) -> dict[str, bytes]:
+    """``{"feeds/ai.atom": ..., "feeds/ai.rss": ...}`` from one feedgen object.
+
+    ``records`` are the feed's entries, in order, as full records.
+    """
+    generator = _feed_generator(feed, records, settings)
     out = {}
     for fmt, to_bytes in (("atom", generator.atom_str), ("rss", generator.rss_str)):
         path = feed_file(feed.path, fmt)
@@ -33,7 +38,7 @@ def render_atom_rss(feed: Feed, settings: Settings) -> dict[str, bytes]:
     return out
 
 
-def _feed_generator(feed: Feed, settings: Settings) -> FeedGenerator:
+def _feed_generator(feed: Feed, records: Sequence[Record], settings: Settings) -> FeedGenerator:
     generator = FeedGenerator()
     generator.load_extension("media")
     generator.load_extension("dc", atom=False, rss=True)
@@ -42,7 +47,7 @@ def _feed_generator(feed: Feed, settings: Settings) -> FeedGenerator:
     generator.subtitle(feed.description)
     generator.generator(GENERATOR)  # no version: upgrading must not change every byte
     generator.updated(feed.updated)
-    for record in feed.entries:
+    for record in records:
         _add_entry(generator, record, settings)
     return generator
 

@@ -1,0 +1,168 @@
+#!/usr/bin/env python3
+"""Build benchmark: cold, no-change and one-record-changed builds against a plain parse.
+
+    python benchmarks/build.py [N]        (default 100000 records)
+
+Generates N records with ../shared/bench/make_corpus.py (kept in bench-data/ for reuse),
+then in one run:
+
+1. parse: libyaml's plain parse of the same files (read each file, yaml.load of its
+   front matter with CSafeLoader), in one process: the yardstick;
+2. cold: ``frfeeds build`` with an empty parse cache and no previous tree;
+3. no change: the same command again; checks that no file was rewritten;
+4. one changed: one published record edited (its title), the command again; checks that
+   exactly the files of the feeds holding that record changed.
+
+Each build runs as its own process, as a user runs it. For each, the wall time, its
+ratio to the parse, and the peak resident memory of the build's whole process tree
+(the command and its worker processes, sampled every 20 ms) are printed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+MAKE_CORPUS = REPO.parent / "shared" / "bench" / "make_corpus.py"
+DATA = REPO / "bench-data"
+
+
+def corpus(n: int) -> Path:
+    folder = DATA / f"records-{n}"
+    if not folder.is_dir():
+        subprocess.run([sys.executable, str(MAKE_CORPUS), str(n), str(folder)], check=True)
+    return folder
+
+
+def plain_parse(records: Path) -> tuple[float, int]:
+    """Seconds for libyaml to parse every record file's front matter, in this process."""
+    import yaml
+
+    paths = sorted(str(p) for p in records.rglob("*.md"))
+    start = time.perf_counter()
+    for path in paths:
+        with open(path, encoding="utf-8") as handle:
+            text = handle.read()
+        yaml.load(text[4:].partition("\n---\n")[0], Loader=yaml.CSafeLoader)
+    return time.perf_counter() - start, len(paths)
+
+
+def tree_rss_kib(pid: int) -> int:
+    """Resident memory of a process and all its descendants, in KiB."""
+    total, pending = 0, [pid]
+    while pending:
+        current = pending.pop()
+        try:
+            status = Path(f"/proc/{current}/status").read_text()
+            total += int(status.split("VmRSS:")[1].split()[0]) if "VmRSS:" in status else 0
+            for task in Path(f"/proc/{current}/task").iterdir():
+                pending.extend(int(child) for child in (task / "children").read_text().split())
+        except (OSError, IndexError, ValueError):
+            continue
+    return total
+
+
+def run_build(out: Path, records: Path, cache: Path) -> tuple[float, int, str]:
+    """Run ``frfeeds build``; return seconds, peak tree RSS (KiB) and its summary line."""
+    command = [str(Path(sys.executable).parent / "frfeeds"), "build", str(out), "--records", str(records),
+               "--cache", str(cache), "--quiet"]
+    peak, done = [0], threading.Event()
+    start = time.perf_counter()
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+    def sample():
+        while not done.is_set():
+            peak[0] = max(peak[0], tree_rss_kib(process.pid))
+            time.sleep(0.02)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    stdout, stderr = process.communicate()
+    elapsed = time.perf_counter() - start
+    done.set()
+    sampler.join()
+    if process.returncode != 0:
+        raise SystemExit(f"build failed ({process.returncode}):\n{stderr}")
+    return elapsed, peak[0], stdout.strip().splitlines()[-1]
+
+
+def snapshot(out: Path) -> dict[str, tuple[int, int, int]]:
+    return {str(p.relative_to(out)): (p.stat().st_ino, p.stat().st_mtime_ns, p.stat().st_size)
+            for p in out.rglob("*") if p.is_file() and p.name != ".frfeeds-tree"}
+
+
+def newest_published(out: Path) -> str:
+    """The id of the newest entry of feeds/all.json: in all, its topics' and its provider's feeds."""
+    return json.loads((out / "feeds" / "all.json").read_text())["items"][0]["id"]
+
+
+def feeds_holding(out: Path, url: str) -> set[str]:
+    holding = set()
+    for path in out.rglob("*.json"):
+        if any(item["id"] == url for item in json.loads(path.read_text())["items"]):
+            stem = str(path.relative_to(out))[: -len(".json")]
+            holding |= {f"{stem}.atom", f"{stem}.rss", f"{stem}.json"}
+    return holding
+
+
+def find_record(records: Path, url: str) -> Path:
+    needle = f'webUrl: "{url}"'
+    for path in records.rglob("*.md"):
+        text = path.read_text()
+        if needle in text and "published: true" in text:
+            return path
+    raise SystemExit(f"no published record with webUrl {url}")
+
+
+def main() -> int:
+    n = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
+    records = corpus(n)
+    work = DATA / f"build-{n}"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    out, cache = work / "out", work / "cache"
+
+    parse, files = plain_parse(records)
+    print(f"{files} records, {sum(p.stat().st_size for p in records.rglob('*.md')) / 1e6:.0f} MB, "
+          f"{os.cpu_count()} cores")
+    print(f"  {'plain libyaml parse (1 process)':<34} {parse:7.2f} s   1.000")
+
+    def report(label: str, seconds: float, rss: int, summary: str) -> None:
+        print(f"  {label:<34} {seconds:7.2f} s   {seconds / parse:.3f}x   peak RSS {rss / 1024:6.0f} MiB")
+        print(f"    {summary}")
+
+    report("cold build (empty cache)", *run_build(out, records, cache))
+
+    before = snapshot(out)
+    seconds, rss, summary = run_build(out, records, cache)
+    report("rebuild, nothing changed", seconds, rss, summary)
+    rewritten = [path for path, stamp in snapshot(out).items() if before.get(path) != stamp]
+    print(f"    files rewritten: {len(rewritten)}")
+
+    url = newest_published(out)
+    expected = feeds_holding(out, url)
+    record = find_record(records, url)
+    original = record.read_text()
+    record.write_text(original.replace('title: "', 'title: "Updated: ', 1))
+    try:
+        before = snapshot(out)
+        seconds, rss, summary = run_build(out, records, cache)
+        report("rebuild, one record changed", seconds, rss, summary)
+        after = snapshot(out)
+        changed = {path for path, stamp in after.items() if before.get(path) != stamp}
+        print(f"    changed {len(changed)} files, expected the {len(expected)} files of the feeds holding "
+              f"{url}: {'right' if changed == expected else 'WRONG: ' + str(sorted(changed ^ expected))}")
+    finally:
+        record.write_text(original)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,194 @@
+"""The parse cache: what each record file gave, keyed by path, size and mtime.
+
+An SQLite file per records folder (default ``~/.cache/frfeeds``; safe to delete). It is
+never trusted blindly:
+
+- a file from another format, frfeeds or Python version is emptied and refilled;
+- a file SQLite cannot read (corrupt, truncated, not a database) is deleted and rebuilt;
+- every row carries a CRC of its bytes; a row that fails it is parsed again;
+- all of a build's changes go in one transaction, so a killed build leaves the cache as
+  it was (SQLite rolls the unfinished transaction back);
+- files modified in the last two seconds are not stored: an edit within the file
+  system's timestamp granularity could leave size and mtime unchanged.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import logging
+import marshal
+import os
+import sqlite3
+import sys
+import threading
+import time
+import zlib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from frfeeds import __version__
+from frfeeds.codec import MARSHAL_VERSION
+
+FORMAT = 1
+#: Everything a row's meaning depends on; any difference empties the cache.
+STAMP = f"format={FORMAT} frfeeds={__version__} python={sys.version_info[0]}.{sys.version_info[1]} marshal={MARSHAL_VERSION}"
+RACY_NS = 2_000_000_000
+
+log = logging.getLogger("frfeeds")
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """One record file's parse: summary and details bytes (None when rejected), problems."""
+
+    path: str
+    size: int
+    mtime_ns: int
+    summary: bytes | None
+    details: bytes | None
+    #: marshal'd tuple of (field, reason).
+    problems: bytes
+
+
+def default_cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base, "frfeeds")
+
+
+def cache_file(cache_dir: Path, records: Path) -> Path:
+    """One cache per records folder, named after its absolute path."""
+    key = hashlib.sha256(os.fsencode(os.path.abspath(records))).hexdigest()[:16]
+    return Path(cache_dir, f"records-{key}.sqlite3")
+
+
+class ParseCache:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._local = threading.local()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._open()
+        except sqlite3.DatabaseError as exc:
+            log.warning("parse cache %s unreadable (%s): rebuilding it", path, exc)
+            self._delete_files()
+            self._open()
+
+    @property
+    def _db(self) -> sqlite3.Connection:
+        """This thread's connection (SQLite connections cross neither threads nor forks)."""
+        if getattr(self._local, "pid", None) != os.getpid():
+            self._open()
+        return self._local.db
+
+    def _open(self) -> None:
+        db = sqlite3.connect(self.path, timeout=60, isolation_level=None)
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+            db.execute(
+                "CREATE TABLE IF NOT EXISTS records (path TEXT PRIMARY KEY, size INTEGER NOT NULL,"
+                " mtime_ns INTEGER NOT NULL, summary BLOB, problems BLOB NOT NULL, crc INTEGER NOT NULL)"
+            )
+            db.execute("CREATE TABLE IF NOT EXISTS details (path TEXT PRIMARY KEY, data BLOB NOT NULL, crc INTEGER NOT NULL)")
+            stamp = db.execute("SELECT value FROM meta WHERE key = 'stamp'").fetchone()
+            if stamp is None or stamp[0] != STAMP:
+                with _transaction(db):
+                    db.execute("DELETE FROM records")
+                    db.execute("DELETE FROM details")
+                    db.execute("INSERT OR REPLACE INTO meta VALUES ('stamp', ?)", (STAMP,))
+        except sqlite3.DatabaseError:
+            db.close()
+            raise
+        self._local.db, self._local.pid = db, os.getpid()
+
+    def _delete_files(self) -> None:
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(f"{self.path}{suffix}")
+
+    def rows(self) -> dict[str, tuple[int, int, bytes | None, bytes]]:
+        """path -> (size, mtime_ns, summary, problems) for every row that passes its CRC."""
+        found = {}
+        try:
+            for path, size, mtime_ns, summary, problems, crc in self._db.execute(
+                "SELECT path, size, mtime_ns, summary, problems, crc FROM records"
+            ):
+                if zlib.crc32(problems, zlib.crc32(summary or b"")) == crc:
+                    found[path] = (size, mtime_ns, summary, problems)
+        except sqlite3.DatabaseError as exc:
+            log.warning("parse cache %s unreadable (%s): rebuilding it", self.path, exc)
+            self.reset()
+            return {}
+        return found
+
+    def details(self, paths: Iterable[str]) -> dict[str, bytes]:
+        """Details bytes by path; a missing or damaged one is simply absent."""
+        found = {}
+        paths = list(paths)
+        for start in range(0, len(paths), 500):
+            chunk = paths[start:start + 500]
+            marks = ",".join("?" * len(chunk))
+            try:
+                for path, data, crc in self._db.execute(f"SELECT path, data, crc FROM details WHERE path IN ({marks})", chunk):
+                    if zlib.crc32(data) == crc:
+                        found[path] = data
+            except sqlite3.DatabaseError:
+                return found
+        return found
+
+    def update(self, rows: Iterable[Row], removed: Iterable[str], now_ns: int | None = None) -> None:
+        """Store new parses and forget removed files, all in one transaction."""
+        now_ns = time.time_ns() if now_ns is None else now_ns
+        stored = [row for row in rows if now_ns - row.mtime_ns >= RACY_NS]
+        removed = list(removed)
+        if not stored and not removed:
+            return
+        try:
+            with _transaction(self._db):
+                self._db.executemany(
+                    "INSERT OR REPLACE INTO records VALUES (?, ?, ?, ?, ?, ?)",
+                    ((r.path, r.size, r.mtime_ns, r.summary, r.problems, zlib.crc32(r.problems, zlib.crc32(r.summary or b"")))
+                     for r in stored),
+                )
+                self._db.executemany(
+                    "INSERT OR REPLACE INTO details VALUES (?, ?, ?)",
+                    ((r.path, r.details, zlib.crc32(r.details)) for r in stored if r.details is not None),
+                )
+                self._db.executemany("DELETE FROM records WHERE path = ?", ((path,) for path in removed))
+                self._db.executemany("DELETE FROM details WHERE path = ?", ((path,) for path in removed))
+        except sqlite3.DatabaseError as exc:  # a full disk, a damaged file: the build goes on uncached
+            log.warning("parse cache %s not updated: %s", self.path, exc)
+
+    def reset(self) -> None:
+        self.close()
+        self._delete_files()
+        self._open()
+
+    def close(self) -> None:
+        db = getattr(self._local, "db", None)
+        if db is not None and self._local.pid == os.getpid():
+            with contextlib.suppress(sqlite3.Error):
+                db.close()
+        self._local.pid = None
+
+
+@contextlib.contextmanager
+def _transaction(db: sqlite3.Connection) -> Iterator[None]:
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
+
+
+def encode_problems(problems: Iterable[tuple[str, str]]) -> bytes:
+    return marshal.dumps(tuple(problems), MARSHAL_VERSION)
+
+
+def decode_problems(data: bytes) -> tuple[tuple[str, str], ...]:
+    return marshal.loads(data)

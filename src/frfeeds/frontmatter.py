@@ -1,0 +1,158 @@
+"""Front matter text -> Python values: the YAML step, safe and fast. Only module importing yaml.
+
+The loader is PyYAML's safe loader on libyaml, with two shortcuts that keep its results
+exactly (checked against ``yaml.CSafeLoader`` on whole corpora in the tests):
+
+- plain scalars are resolved once per distinct value (the resolver is a chain of
+  regular expressions run from the C composer for every node), quoted ones are strings;
+- documents of plain mappings, sequences and standard scalar types are built by one
+  flat function calling SafeConstructor's own scalar constructors; anything else
+  (merge keys, sets, recursive aliases, other tags) goes to SafeConstructor unchanged.
+"""
+
+from __future__ import annotations
+
+import yaml
+from yaml.nodes import MappingNode, ScalarNode, SequenceNode
+from yaml.resolver import Resolver
+
+from frfeeds.errors import RecordError
+
+#: A YAML document that expands to more values than this is refused (alias bombs).
+MAX_NODES = 50_000
+#: libyaml's composer crashes the process (segfault) on documents nested ~50,000 deep.
+#: Nesting can be no deeper than the count of these characters, so a document with
+#: more of them than this (real records have a few hundred) is parsed by the pure
+#: Python loader instead, which fails with a RecursionError that is caught.
+_NESTING_CHARS = "[{-:"
+_C_LOADER_MAX_NESTING = 5_000
+_FENCES = ("---", "...")
+
+_TAG = "tag:yaml.org,2002:"
+_STR, _SEQ, _MAP, _MERGE = _TAG + "str", _TAG + "seq", _TAG + "map", _TAG + "merge"
+_BaseLoader = getattr(yaml, "CSafeLoader", None)
+
+
+class _Fallback(Exception):
+    """The document needs SafeConstructor's general machinery."""
+
+
+def _scalar_constructors(loader) -> dict:
+    return {
+        _TAG + "int": loader.construct_yaml_int,
+        _TAG + "float": loader.construct_yaml_float,
+        _TAG + "bool": loader.construct_yaml_bool,
+        _TAG + "null": loader.construct_yaml_null,
+        _TAG + "timestamp": loader.construct_yaml_timestamp,
+    }
+
+
+if _BaseLoader is not None:
+
+    class FastSafeLoader(_BaseLoader):
+        """CSafeLoader, faster on the plain documents records are; same results."""
+
+        _plain_tags: dict[str, str] = {}
+
+        def resolve(self, kind, value, implicit):
+            if kind is ScalarNode:
+                if not implicit[0]:
+                    return _STR  # quoted: a string, as BaseResolver decides
+                tag = self._plain_tags.get(value)
+                if tag is None:
+                    tag = Resolver.resolve(self, kind, value, implicit)
+                    if len(self._plain_tags) < 100_000:
+                        self._plain_tags[value] = tag
+                return tag
+            return Resolver.resolve(self, kind, value, implicit)
+
+        def construct_document(self, node):
+            try:
+                return self._construct_plain(node)
+            except (_Fallback, RecursionError):  # deep documents: SafeConstructor is iterative
+                return super().construct_document(node)
+
+        def _construct_plain(self, root):
+            scalars = _scalar_constructors(self)
+            built: dict[int, object] = {}
+
+            def build(node):
+                kind = node.__class__
+                if kind is ScalarNode:
+                    if node.tag == _STR:
+                        return node.value
+                    construct = scalars.get(node.tag)
+                    if construct is None:
+                        raise _Fallback
+                    return construct(node)
+                key = id(node)
+                if key in built:  # an alias: the same object, as SafeConstructor gives
+                    value = built[key]
+                    if value is None:
+                        raise _Fallback  # recursive
+                    return value
+                built[key] = None
+                if kind is SequenceNode and node.tag == _SEQ:
+                    value = [build(child) for child in node.value]
+                elif kind is MappingNode and node.tag == _MAP:
+                    value = {}
+                    for key_node, value_node in node.value:
+                        if key_node.__class__ is not ScalarNode or key_node.tag == _MERGE:
+                            raise _Fallback
+                        value[build(key_node)] = build(value_node)
+                else:
+                    raise _Fallback
+                built[key] = value
+                return value
+
+            return build(root)
+
+    assert not FastSafeLoader.yaml_path_resolvers, "resolve() shortcut assumes no path resolvers"
+else:  # PyYAML without libyaml: the pure Python safe loader
+    FastSafeLoader = yaml.SafeLoader
+
+
+def split_front_matter(text: str, display: str) -> str:
+    """The YAML between the opening ``---`` line and the next ``---`` (or ``...``) line."""
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    if lines[0].rstrip() != "---":
+        raise RecordError(display, "front matter", "missing: the file must start with a '---' line")
+    for index in range(1, len(lines)):
+        if lines[index].rstrip() in _FENCES:
+            return "\n".join(lines[1:index])
+    raise RecordError(display, "front matter", "not closed: no '---' line after the fields")
+
+
+def parse_front_matter(front: str, display: str) -> object:
+    """The YAML document as Python values, or RecordError naming the problem."""
+    nesting = sum(front.count(char) for char in _NESTING_CHARS)
+    loader = FastSafeLoader if nesting <= _C_LOADER_MAX_NESTING else yaml.SafeLoader
+    try:
+        data = yaml.load(front, Loader=loader)  # noqa: S506 - both are safe loaders
+    except yaml.MarkedYAMLError as exc:
+        where = f" at line {exc.problem_mark.line + 2}" if exc.problem_mark else ""
+        problem = exc.problem or exc.context or "invalid"
+        raise RecordError(display, "front matter", f"YAML error{where}: {problem}") from None
+    except yaml.YAMLError as exc:
+        raise RecordError(display, "front matter", f"YAML error: {exc}") from None
+    except RecursionError:
+        raise RecordError(display, "front matter", "YAML is nested too deeply") from None
+    if "*" in front and _too_large(data):  # without an alias nothing can expand
+        raise RecordError(display, "front matter", f"YAML expands to more than {MAX_NODES} values (alias bomb?)")
+    return data
+
+
+def _too_large(data: object) -> bool:
+    """Whether walking data would visit more than MAX_NODES values (aliases counted each time)."""
+    stack, seen = [data], 0
+    while stack:
+        node = stack.pop()
+        seen += 1
+        if seen > MAX_NODES:
+            return True
+        if isinstance(node, dict):
+            stack.extend(node.keys())
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return False

@@ -1,0 +1,23 @@
+"""Progress on the terminal for builds longer than a couple of seconds (tqdm)."""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from collections.abc import Callable, Iterator
+
+from tqdm import tqdm
+
+#: Seconds before a bar appears: short builds stay silent.
+DELAY = 2.0
+
+
+@contextlib.contextmanager
+def progress_bar(total: int, label: str, enabled: bool) -> Iterator[Callable[[int], None]]:
+    """A callback advancing a bar on stderr; a no-op unless enabled and stderr is a terminal."""
+    if not enabled or total == 0 or not sys.stderr.isatty():
+        yield lambda count: None
+        return
+    with tqdm(total=total, desc=label, unit=" files", delay=DELAY, leave=False, file=sys.stderr,
+              mininterval=0.5, dynamic_ncols=True) as bar:
+        yield bar.update
