@@ -15,7 +15,9 @@ then in one run:
 
 Each build runs as its own process, as a user runs it. For each, the wall time, its
 ratio to the parse, and the peak resident memory of the build's whole process tree
-(the command and its worker processes, sampled every 20 ms) are printed.
+(the command and its worker processes, sampled every 20 ms) are printed: PSS, which
+shares the pages forked workers have in common with the parent among them, and the
+plain sum of RSS, which counts those pages once per process.
 """
 
 from __future__ import annotations
@@ -54,32 +56,37 @@ def plain_parse(records: Path) -> tuple[float, int]:
     return time.perf_counter() - start, len(paths)
 
 
-def tree_rss_kib(pid: int) -> int:
-    """Resident memory of a process and all its descendants, in KiB."""
-    total, pending = 0, [pid]
+def tree_memory_kib(pid: int) -> tuple[int, int]:
+    """(RSS, PSS) of a process and all its descendants, in KiB. RSS counts pages that
+    forked workers share with the parent once per process; PSS divides shared pages
+    among their sharers, so its sum is the memory the tree really holds."""
+    rss = pss = 0
+    pending = [pid]
     while pending:
         current = pending.pop()
         try:
-            status = Path(f"/proc/{current}/status").read_text()
-            total += int(status.split("VmRSS:")[1].split()[0]) if "VmRSS:" in status else 0
+            rollup = Path(f"/proc/{current}/smaps_rollup").read_text().split()
+            rss += int(rollup[rollup.index("Rss:") + 1])
+            pss += int(rollup[rollup.index("Pss:") + 1])
             for task in Path(f"/proc/{current}/task").iterdir():
                 pending.extend(int(child) for child in (task / "children").read_text().split())
         except (OSError, IndexError, ValueError):
             continue
-    return total
+    return rss, pss
 
 
-def run_build(out: Path, records: Path, cache: Path) -> tuple[float, int, str]:
-    """Run ``frfeeds build``; return seconds, peak tree RSS (KiB) and its summary line."""
+def run_build(out: Path, records: Path, cache: Path) -> tuple[float, tuple[int, int], str]:
+    """Run ``frfeeds build``; return seconds, peak tree (RSS, PSS) in KiB and its summary line."""
     command = [str(Path(sys.executable).parent / "frfeeds"), "build", str(out), "--records", str(records),
                "--cache", str(cache), "--quiet"]
-    peak, done = [0], threading.Event()
+    peak, done = [0, 0], threading.Event()
     start = time.perf_counter()
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
     def sample():
         while not done.is_set():
-            peak[0] = max(peak[0], tree_rss_kib(process.pid))
+            rss, pss = tree_memory_kib(process.pid)
+            peak[0], peak[1] = max(peak[0], rss), max(peak[1], pss)
             time.sleep(0.02)
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -90,7 +97,7 @@ def run_build(out: Path, records: Path, cache: Path) -> tuple[float, int, str]:
     sampler.join()
     if process.returncode != 0:
         raise SystemExit(f"build failed ({process.returncode}):\n{stderr}")
-    return elapsed, peak[0], stdout.strip().splitlines()[-1]
+    return elapsed, (peak[0], peak[1]), stdout.strip().splitlines()[-1]
 
 
 def snapshot(out: Path) -> dict[str, tuple[int, int, int]]:
@@ -134,8 +141,10 @@ def main() -> int:
           f"{os.cpu_count()} cores")
     print(f"  {'plain libyaml parse (1 process)':<34} {parse:7.2f} s   1.000")
 
-    def report(label: str, seconds: float, rss: int, summary: str) -> None:
-        print(f"  {label:<34} {seconds:7.2f} s   {seconds / parse:.3f}x   peak RSS {rss / 1024:6.0f} MiB")
+    def report(label: str, seconds: float, memory: tuple[int, int], summary: str) -> None:
+        rss, pss = memory
+        print(f"  {label:<34} {seconds:7.2f} s   {seconds / parse:.3f}x   "
+              f"peak PSS {pss / 1024:5.0f} MiB (RSS summed {rss / 1024:5.0f} MiB)")
         print(f"    {summary}")
 
     report("cold build (empty cache)", *run_build(out, records, cache))

@@ -86,7 +86,8 @@ class ParseCache:
         db = sqlite3.connect(self.path, timeout=60, isolation_level=None)
         try:
             db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=NORMAL")
+            # a cache need not survive a power cut: if one damages it, it is rebuilt
+            db.execute("PRAGMA synchronous=OFF")
             db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
             db.execute(
                 "CREATE TABLE IF NOT EXISTS records (path TEXT PRIMARY KEY, size INTEGER NOT NULL,"
@@ -139,28 +140,44 @@ class ParseCache:
                 return found
         return found
 
-    def update(self, rows: Iterable[Row], removed: Iterable[str], now_ns: int | None = None) -> None:
-        """Store new parses and forget removed files, all in one transaction."""
-        now_ns = time.time_ns() if now_ns is None else now_ns
-        stored = [row for row in rows if now_ns - row.mtime_ns >= RACY_NS]
-        removed = list(removed)
-        if not stored and not removed:
-            return
+    def update(self, chunks: Iterable[list[Row]], removed: Iterable[str], now_ns: int | None = None) -> None:
+        """Store new parses (chunks of rows, consumed as they come) and forget removed
+        files, all in one transaction: a build killed meanwhile changes nothing."""
+        db = self._db
+        failed = None
         try:
-            with _transaction(self._db):
-                self._db.executemany(
+            db.execute("BEGIN IMMEDIATE")
+        except sqlite3.DatabaseError as exc:
+            failed = exc
+        for rows in chunks:  # consumed whatever happens: the build needs every row
+            if failed:
+                continue
+            now = time.time_ns() if now_ns is None else now_ns
+            stored = [row for row in rows if now - row.mtime_ns >= RACY_NS]
+            try:
+                db.executemany(
                     "INSERT OR REPLACE INTO records VALUES (?, ?, ?, ?, ?, ?)",
                     ((r.path, r.size, r.mtime_ns, r.summary, r.problems, zlib.crc32(r.problems, zlib.crc32(r.summary or b"")))
                      for r in stored),
                 )
-                self._db.executemany(
+                db.executemany(
                     "INSERT OR REPLACE INTO details VALUES (?, ?, ?)",
                     ((r.path, r.details, zlib.crc32(r.details)) for r in stored if r.details is not None),
                 )
-                self._db.executemany("DELETE FROM records WHERE path = ?", ((path,) for path in removed))
-                self._db.executemany("DELETE FROM details WHERE path = ?", ((path,) for path in removed))
-        except sqlite3.DatabaseError as exc:  # a full disk, a damaged file: the build goes on uncached
-            log.warning("parse cache %s not updated: %s", self.path, exc)
+            except sqlite3.DatabaseError as exc:
+                failed = exc
+        if not failed:
+            try:
+                removed = [(path,) for path in removed]
+                db.executemany("DELETE FROM records WHERE path = ?", removed)
+                db.executemany("DELETE FROM details WHERE path = ?", removed)
+                db.execute("COMMIT")
+                return
+            except sqlite3.DatabaseError as exc:
+                failed = exc
+        with contextlib.suppress(sqlite3.Error):
+            db.execute("ROLLBACK")
+        log.warning("parse cache %s not updated: %s", self.path, failed)  # a full disk, a damaged file
 
     def reset(self) -> None:
         self.close()

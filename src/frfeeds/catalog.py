@@ -8,7 +8,7 @@ holding its newest entries.
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -69,17 +69,19 @@ def build_catalog(records: Iterable[Summary], limit: int) -> tuple[Feed, ...]:
     """Every feed: all, then topics, then providers, each sorted by slug."""
     ordered = newest_first(records)
     topic_entries: dict[str, list[Summary]] = defaultdict(list)
-    topic_labels: dict[str, Counter] = defaultdict(Counter)
+    topic_labels: dict[str, dict[str, int]] = defaultdict(dict)
     provider_entries: dict[str, list[Summary]] = defaultdict(list)
-    provider_names: dict[str, Counter] = defaultdict(Counter)
+    provider_names: dict[str, dict[str, int]] = defaultdict(dict)
     for record in ordered:
         for topic in record.topics:
             slug = topic.slug
-            topic_labels[slug][topic.label] += 1
+            labels = topic_labels[slug]
+            labels[topic.label] = labels.get(topic.label, 0) + 1
             if len(topic_entries[slug]) < limit:
                 topic_entries[slug].append(record)
         domain = record.provider.domain
-        provider_names[domain][record.provider.name] += 1
+        names = provider_names[domain]
+        names[record.provider.name] = names.get(record.provider.name, 0) + 1
         if len(provider_entries[domain]) < limit:
             provider_entries[domain].append(record)
 
@@ -103,6 +105,6 @@ def _freshness(record: Summary) -> tuple[dt.datetime, dt.datetime, str]:
     return record.updated, record.published_at, record.path
 
 
-def _most_common(counts: Counter) -> str:
+def _most_common(counts: dict[str, int]) -> str:
     """The most used spelling; ties go to the first in sorted order."""
     return min(counts.items(), key=lambda item: (-item[1], item[0]))[0]

@@ -14,7 +14,7 @@ from pathlib import Path
 from frfeeds import __version__
 from frfeeds.cache import RACY_NS, ParseCache, cache_file, default_cache_dir
 from frfeeds.config import Settings, load_settings
-from frfeeds.errors import UsageError
+from frfeeds.errors import FrfeedsError, UsageError
 from frfeeds.loader import RecordFile, scan_records
 from frfeeds.progress import progress_bar
 from frfeeds.site import PAGES, Plan, feed_paths, plan_site, render_feeds, render_page
@@ -73,6 +73,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as exc:
         print(f"frfeeds: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except FrfeedsError as exc:  # e.g. a record changed while being read: nothing was written
+        print(f"frfeeds: error: {exc}", file=sys.stderr)
+        return EXIT_REJECTED
     files, feeds, unpublished, duplicates, rejected, dropped = report
     for rel, field_name, reason in rejected + dropped:
         print(f"{os.path.join(str(settings.records), rel)}: {field_name}: {reason}", file=sys.stderr)

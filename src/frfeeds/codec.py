@@ -50,20 +50,22 @@ class Decoder:
     def __init__(self) -> None:
         self._providers: dict[tuple[str, str], Provider] = {}
         self._topics: dict[tuple[str, str], Topic] = {}
+        self._topic_lists: dict[tuple, tuple[Topic, ...]] = {}
 
     def summary(self, path: str, data: bytes) -> Summary:
         digest, url, published, updated, is_published, name, domain, topics = marshal.loads(data)
         published_at = _datetime(published)
         return Summary(
-            path=path,
-            url=url,
-            published_at=published_at,
-            updated=_datetime(updated) if updated is not None else published_at,
-            is_published=is_published,
-            provider=self._provider(name, domain),
-            topics=tuple(self._topic(slug, label) for slug, label in topics),
-            digest=digest,
+            path, url, published_at, _datetime(updated) if updated is not None else published_at,
+            is_published, self._provider(name, domain), self._topic_list(topics), digest,
         )
+
+    def _topic_list(self, pairs: tuple) -> tuple[Topic, ...]:
+        """Records share few topic lists: decode each distinct one once."""
+        topics = self._topic_lists.get(pairs)
+        if topics is None:
+            topics = self._topic_lists[pairs] = tuple(self._topic(slug, label) for slug, label in pairs)
+        return topics
 
     def record(self, summary_data: bytes, details_data: bytes, path: str) -> Record:
         _, url, published, updated, is_published, name, domain, topics = marshal.loads(summary_data)
@@ -74,7 +76,7 @@ class Decoder:
             updated_at=_datetime(updated) if updated is not None else None,
             excerpt=excerpt, original_url=original, amp_url=amp, cdn_amp_url=cdn, type=kind, category=category,
             quality=quality, heat=heat, is_published=is_published,
-            topics=tuple(self._topic(slug, label) for slug, label in topics),
+            topics=self._topic_list(topics),
             images=tuple(Image(*image) for image in images),
             related=tuple(
                 Related(title=r_title, url=r_url, excerpt=r_excerpt,

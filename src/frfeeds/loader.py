@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,7 +18,7 @@ from frfeeds.codec import Decoder, encode
 from frfeeds.errors import RecordError, UsageError
 from frfeeds.frontmatter import parse_front_matter, split_front_matter
 from frfeeds.records import Record, Summary, record_from_mapping
-from frfeeds.workers import cores, process_pool
+from frfeeds.workers import cores, gc_paused, process_pool
 
 #: Files read as records; anything else in the folder (images, notes) is ignored.
 RECORD_SUFFIXES = (".md", ".markdown", ".txt")
@@ -85,6 +85,7 @@ class Loaded:
     _summary_bytes: dict[str, bytes] = field(repr=False)
     _details: dict[str, bytes] = field(repr=False)
     _cache: ParseCache | None = field(repr=False)
+    _files: list[RecordFile] = field(repr=False, default_factory=list)
 
     @classmethod
     def empty(cls) -> Loaded:
@@ -102,8 +103,13 @@ class Loaded:
         if missing and self._cache is not None:
             details.update(self._cache.details(missing))
         lost = [path for path in paths if path not in details]
-        if lost:
-            raise RuntimeError(f"parse cache lost the details of {len(lost)} records, e.g. {lost[0]}; run again")
+        if lost:  # damaged cache rows: parse those files again
+            by_path = {item.path: item for item in self._files}
+            for path in lost:
+                row = parse_file(by_path[path])
+                if row.details is None:
+                    raise RecordError(by_path[path].display, "file", "changed while being read; run again")
+                details[path] = row.details
         decoder = Decoder()
         return {path: decoder.record(self._summary_bytes[path], details[path], path) for path in paths}
 
@@ -119,47 +125,55 @@ def load_records(
     what the cache lacks."""
     files = scan_records(root) if files is None else files
     known = cache.rows() if cache is not None else {}
-    rows: list[Row] = []
+    # (path, summary, details, problems) per file, hits and fresh parses alike
+    results: list[tuple] = []
     misses: list[RecordFile] = []
     for item in files:
         hit = known.get(item.path)
         if hit is not None and hit[0] == item.size and hit[1] == item.mtime_ns:
-            rows.append(Row(item.path, item.size, item.mtime_ns, hit[2], None, hit[3]))
+            results.append((item.path, hit[2], None, hit[3]))
         else:
             misses.append(item)
-    parsed = parse_files(misses, workers, progress)
-    if cache is not None:
+    if cache is None:
+        parsed = [row for rows in parse_files(misses, workers, progress) for row in rows]
+    else:  # rows go into the cache as they come, in one transaction
+        parsed = []
         present = {item.path for item in files}
-        cache.update(parsed, [path for path in known if path not in present])
-    rows.extend(parsed)
-    rows.sort(key=lambda row: row.path)
-    return _assemble(files, rows, len(parsed), cache)
+        cache.update(_collect(parse_files(misses, workers, progress), parsed), [p for p in known if p not in present])
+    if parsed:
+        results.extend((row.path, row.summary, row.details, row.problems) for row in parsed)
+        results.sort(key=lambda result: result[0])
+    return _assemble(files, results, len(parsed), cache)
 
 
 def parse_files(
     items: list[RecordFile], workers: int | None = None, progress: Callable[[int], None] | None = None
-) -> list[Row]:
-    """Parse files, in worker processes when there are many; results in input order."""
+) -> Iterator[list[Row]]:
+    """Parse files, in worker processes when there are many: chunks of rows, in input order."""
     workers = workers or cores()
     if workers < 2 or len(items) < POOL_MIN_FILES:
-        rows = []
         for item in items:
-            rows.append(parse_file(item))
+            yield [parse_file(item)]
             if progress:
                 progress(1)
-        return rows
+        return
     chunks = [items[start:start + POOL_CHUNK] for start in range(0, len(items), POOL_CHUNK)]
-    rows = []
     with process_pool(workers) as pool:
-        for chunk_rows in pool.map(_parse_chunk, chunks):
-            rows.extend(chunk_rows)
+        for rows in pool.map(_parse_chunk, chunks):
+            yield rows
             if progress:
-                progress(len(chunk_rows))
-    return rows
+                progress(len(rows))
+
+
+def _collect(chunks: Iterable[list[Row]], into: list[Row]) -> Iterator[list[Row]]:
+    for rows in chunks:
+        into.extend(rows)
+        yield rows
 
 
 def _parse_chunk(items: list[RecordFile]) -> list[Row]:
-    return [parse_file(item) for item in items]
+    with gc_paused():
+        return [parse_file(item) for item in items]
 
 
 def parse_file(item: RecordFile) -> Row:
@@ -195,20 +209,24 @@ def _read_front_matter(display: str) -> object:
     return parse_front_matter(split_front_matter(text, display), display)
 
 
-def _assemble(files: list[RecordFile], rows: list[Row], parsed: int, cache: ParseCache | None) -> Loaded:
-    displays = {item.path: item.display for item in files}
+def _assemble(files: list[RecordFile], results: list[tuple], parsed: int, cache: ParseCache | None) -> Loaded:
     decoder = Decoder()
     summaries, rejected, dropped = [], [], []
     summary_bytes, details = {}, {}
-    for row in rows:
-        display = displays[row.path]
-        problems = [RecordError(display, field_name, reason) for field_name, reason in decode_problems(row.problems)]
-        if row.summary is None:
-            rejected.extend(problems)
+    displays = None
+    for path, summary, detail, problems in results:
+        if problems != _NO_PROBLEMS:
+            if displays is None:
+                displays = {item.path: item.display for item in files}
+            errors = [RecordError(displays[path], field_name, reason) for field_name, reason in decode_problems(problems)]
+            (dropped if summary is not None else rejected).extend(errors)
+        if summary is None:
             continue
-        dropped.extend(problems)
-        summaries.append(decoder.summary(row.path, row.summary))
-        summary_bytes[row.path] = row.summary
-        if row.details is not None:  # parsed now; cache hits' details are read when needed
-            details[row.path] = row.details
-    return Loaded(tuple(summaries), tuple(rejected), tuple(dropped), parsed, summary_bytes, details, cache)
+        summaries.append(decoder.summary(path, summary))
+        summary_bytes[path] = summary
+        if detail is not None:  # parsed now; cache hits' details are read when needed
+            details[path] = detail
+    return Loaded(tuple(summaries), tuple(rejected), tuple(dropped), parsed, summary_bytes, details, cache, files)
+
+
+_NO_PROBLEMS = encode_problems(())

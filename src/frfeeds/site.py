@@ -20,7 +20,7 @@ from frfeeds.config import Settings
 from frfeeds.loader import Loaded, RecordFile, load_records
 from frfeeds.render import render_atom_rss, render_index, render_json, render_opml
 from frfeeds.render.links import FORMATS, feed_file
-from frfeeds.workers import can_fork, process_pool
+from frfeeds.workers import can_fork, gc_paused, process_pool
 
 #: Pages made from the list of feeds rather than from entries.
 PAGES = ("index.html", "feeds.opml")
@@ -95,7 +95,8 @@ _FORKED_PLAN: Plan | None = None
 
 
 def _render_in_worker(batch: Sequence[Feed]) -> list[dict[str, bytes]]:
-    return _render_batch(_FORKED_PLAN, batch)
+    with gc_paused():
+        return _render_batch(_FORKED_PLAN, batch)
 
 
 def render_page(plan: Plan, path: str) -> bytes:
