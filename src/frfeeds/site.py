@@ -18,7 +18,7 @@ from frfeeds.cache import ParseCache
 from frfeeds.catalog import Feed, Selection, build_catalog, select
 from frfeeds.config import Settings
 from frfeeds.loader import Loaded, RecordFile, load_records
-from frfeeds.render import render_atom_rss, render_index, render_json, render_opml
+from frfeeds.render import entry_html, render_atom_rss, render_index, render_json, render_opml
 from frfeeds.render.links import FORMATS, feed_file
 from frfeeds.workers import can_fork, gc_paused, process_pool
 
@@ -82,11 +82,13 @@ def render_feeds(plan: Plan, feeds: Sequence[Feed], workers: int = 1) -> Iterato
 
 def _render_batch(plan: Plan, batch: Sequence[Feed]) -> list[dict[str, bytes]]:
     records = plan.loaded.records(entry.path for feed in batch for entry in feed.entries)
+    html = {path: entry_html(record) for path, record in records.items()}  # once per record, every format
     rendered = []
     for feed in batch:
         entries = [records[entry.path] for entry in feed.entries]
-        files = render_atom_rss(feed, entries, plan.settings)
-        files.update(render_json(feed, entries, plan.settings))
+        contents = [html[entry.path] for entry in feed.entries]
+        files = render_atom_rss(feed, entries, plan.settings, contents)
+        files.update(render_json(feed, entries, plan.settings, contents))
         rendered.append(files)
     return rendered
 

@@ -29,6 +29,6 @@ def entry_html(record: Record) -> str:
 def _related_item(related) -> str:
     notes = [escape(related.provider.name)] if related.provider else []
     if related.published_at:
-        notes.append(related.published_at.strftime("%Y-%m-%d"))
+        notes.append(related.published_at.date().isoformat())
     suffix = f" ({', '.join(notes)})" if notes else ""
     return f'<li><a href="{escape(related.url)}">{escape(related.title)}</a>{suffix}</li>'

@@ -8,13 +8,13 @@ from collections.abc import Sequence
 from frfeeds.catalog import Feed
 from frfeeds.config import Settings
 from frfeeds.records import Record
-from frfeeds.render.content import entry_html
 from frfeeds.render.links import absolute, feed_file, rfc3339
 
 VERSION = "https://jsonfeed.org/version/1.1"
 
 
-def render_json(feed: Feed, records: Sequence[Record], settings: Settings) -> dict[str, bytes]:
+def render_json(feed: Feed, records: Sequence[Record], settings: Settings, contents: Sequence[str]) -> dict[str, bytes]:
+    """The feed's JSON file; ``contents`` holds each record's entry HTML, in order."""
     path = feed_file(feed.path, "json")
     document = {
         "version": VERSION,
@@ -22,17 +22,17 @@ def render_json(feed: Feed, records: Sequence[Record], settings: Settings) -> di
         "home_page_url": absolute(settings.base_url),
         "feed_url": absolute(settings.base_url, path),
         "description": feed.description,
-        "items": [_item(record, settings) for record in records],
+        "items": [_item(record, html, settings) for record, html in zip(records, contents)],
     }
-    text = json.dumps(document, ensure_ascii=False, indent=2)
+    text = json.dumps(document, ensure_ascii=False, separators=(",", ":"))  # compact: the C encoder
     return {path: (text + "\n").encode("utf-8")}
 
 
-def _item(record: Record, settings: Settings) -> dict:
+def _item(record: Record, html: str, settings: Settings) -> dict:
     item: dict = {"id": record.url, "url": record.url, "title": record.title}
     if record.excerpt:
         item["summary"] = record.excerpt
-    item["content_html"] = entry_html(record)
+    item["content_html"] = html
     item["date_published"] = rfc3339(record.published_at)
     item["date_modified"] = rfc3339(record.updated)
     item["authors"] = [{"name": record.provider.name, "url": f"https://{record.provider.domain}"}]

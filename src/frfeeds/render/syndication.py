@@ -9,19 +9,19 @@ from feedgen.feed import FeedGenerator
 from frfeeds.catalog import Feed
 from frfeeds.config import Settings
 from frfeeds.records import Record
-from frfeeds.render.content import entry_html
 from frfeeds.render.entrylinks import EntryLinksEntryExtension, EntryLinksExtension
 from frfeeds.render.links import FORMATS, absolute, feed_file
 
 GENERATOR = "frfeeds"
 
 
-def render_atom_rss(feed: Feed, records: Sequence[Record], settings: Settings) -> dict[str, bytes]:
+def render_atom_rss(feed: Feed, records: Sequence[Record], settings: Settings, contents: Sequence[str]) -> dict[str, bytes]:
     """``{"feeds/ai.atom": ..., "feeds/ai.rss": ...}`` from one feedgen object.
 
-    ``records`` are the feed's entries, in order, as full records.
+    ``records`` are the feed's entries, in order, as full records; ``contents`` their
+    entry HTML.
     """
-    generator = _feed_generator(feed, records, settings)
+    generator = _feed_generator(feed, records, settings, contents)
     out = {}
     for fmt, to_bytes in (("atom", generator.atom_str), ("rss", generator.rss_str)):
         path = feed_file(feed.path, fmt)
@@ -38,7 +38,7 @@ def render_atom_rss(feed: Feed, records: Sequence[Record], settings: Settings) -
     return out
 
 
-def _feed_generator(feed: Feed, records: Sequence[Record], settings: Settings) -> FeedGenerator:
+def _feed_generator(feed: Feed, records: Sequence[Record], settings: Settings, contents: Sequence[str]) -> FeedGenerator:
     generator = FeedGenerator()
     generator.load_extension("media")
     generator.load_extension("dc", atom=False, rss=True)
@@ -47,19 +47,19 @@ def _feed_generator(feed: Feed, records: Sequence[Record], settings: Settings) -
     generator.subtitle(feed.description)
     generator.generator(GENERATOR)  # no version: upgrading must not change every byte
     generator.updated(feed.updated)
-    for record in records:
-        _add_entry(generator, record, settings)
+    for record, html in zip(records, contents):
+        _add_entry(generator, record, html, settings)
     return generator
 
 
-def _add_entry(generator: FeedGenerator, record: Record, settings: Settings) -> None:
+def _add_entry(generator: FeedGenerator, record: Record, html: str, settings: Settings) -> None:
     entry = generator.add_entry(order="append")
     entry.guid(record.url, permalink=True)
     entry.title(record.title)
     entry.link(href=record.url)  # Atom: <link href> is rel="alternate"; RSS: <link>
     if record.excerpt:
         entry.summary(record.excerpt)
-    entry.content(entry_html(record), type="html")
+    entry.content(html, type="html")
     entry.published(record.published_at)
     entry.updated(record.updated)
     entry.author(name=record.provider.name, uri=f"https://{record.provider.domain}")
