@@ -6,7 +6,16 @@ The public API lives here; everything else is an implementation module.
 __version__ = "0.1.0"
 
 from frfeeds.errors import FrfeedsError, RecordError, UsageError
-from frfeeds.records import Image, Provider, Record, Related
+
+
+def __getattr__(name: str):
+    """The record model, imported on first use (it brings ftfy and dateutil along)."""
+    if name in ("Image", "Provider", "Record", "Related"):
+        from frfeeds import records
+
+        return getattr(records, name)
+    raise AttributeError(f"module 'frfeeds' has no attribute {name!r}")
+
 
 __all__ = [
     "FrfeedsError",

@@ -29,9 +29,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from frfeeds import __version__
-from frfeeds.codec import MARSHAL_VERSION
 
 FORMAT = 1
+#: marshal's format, pinned; the cache stamp records it.
+MARSHAL_VERSION = 4
 #: Everything a row's meaning depends on; any difference empties the cache.
 STAMP = f"format={FORMAT} frfeeds={__version__} python={sys.version_info[0]}.{sys.version_info[1]} marshal={MARSHAL_VERSION}"
 RACY_NS = 2_000_000_000

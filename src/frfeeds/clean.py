@@ -5,6 +5,7 @@ Every function takes a raw value from YAML and returns the clean value or raises
 """
 
 import datetime as dt
+import functools
 import re
 import unicodedata
 import warnings
@@ -82,7 +83,7 @@ def clean_text(value: object) -> str:
         # ftfy on text it would leave alone is slow and useless: the gate finds what any
         # of its fixers acts on (tests check the result is ftfy's on every text)
         if _FTFY_GATE.search(text):
-            text = ftfy.fix_text(text, _FTFY)
+            text = _fix_text(text)
         text = unicodedata.normalize("NFC", text)
     # printable text has no controls and no white space but " ": only folding is left
     if not text.isprintable() or "  " in text or text[:1] == " " or text[-1:] == " ":
@@ -90,6 +91,13 @@ def clean_text(value: object) -> str:
     if len(text) > MAX_TEXT:
         text = text[: MAX_TEXT - 1].rstrip() + "…"
     return text
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _fix_text(text: str) -> str:
+    """ftfy's repair, remembered: the same excerpts recur (related stories are listed
+    under many records), and ftfy is most of the cost of validating a record."""
+    return ftfy.fix_text(text, _FTFY)
 
 
 def clean_url(value: object) -> str:

@@ -15,10 +15,7 @@ from frfeeds import __version__
 from frfeeds.cache import RACY_NS, ParseCache, cache_file, default_cache_dir
 from frfeeds.config import Settings, load_settings
 from frfeeds.errors import FrfeedsError, UsageError
-from frfeeds.loader import RecordFile, scan_records
-from frfeeds.progress import progress_bar
-from frfeeds.site import PAGES, Plan, feed_paths, plan_site, render_feeds, render_page
-from frfeeds.workers import cores
+from frfeeds.scan import RecordFile, scan_records
 from frfeeds.writer import Manifest, TreeWriter, WriteResult
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE = 0, 1, 2
@@ -108,6 +105,11 @@ def build(out: Path, settings: Settings, cache: ParseCache | None, progress: boo
         key = _inputs_key(settings, files)
         if tree.is_current(key):  # nothing changed since the last build: nothing to read
             return tree.manifest.report, WriteResult(0, len(tree.manifest.files), 0)
+        # imported only now: the no-change path above needs no YAML, feedgen or lxml
+        from frfeeds.progress import progress_bar
+        from frfeeds.site import PAGES, feed_paths, plan_site, render_feeds, render_page
+        from frfeeds.workers import cores
+
         with progress_bar(len(files), "parsing", progress) as advance:
             plan = plan_site(settings, cache, files, progress=advance)
         previous = tree.manifest.digests if tree.manifest else {}
@@ -144,7 +146,7 @@ def _inputs_key(settings: Settings, files: list[RecordFile]) -> str:
     return hashlib.blake2b(marshal.dumps(inputs), digest_size=16).hexdigest()
 
 
-def _report(plan: Plan) -> tuple:
+def _report(plan) -> tuple:
     loaded, selection = plan.loaded, plan.selection
     root = str(plan.settings.records)
     rel = lambda problem: os.path.relpath(problem.path, root).replace(os.sep, "/")  # noqa: E731

@@ -12,9 +12,9 @@ import datetime as dt
 import hashlib
 import marshal
 
+from frfeeds.cache import MARSHAL_VERSION
 from frfeeds.records import Image, Provider, Record, Related, Summary, Topic
 
-MARSHAL_VERSION = 4
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
 _MICROSECOND = dt.timedelta(microseconds=1)
 

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from frfeeds.clean import clean_url
 from frfeeds.errors import UsageError
 
 MAX_LIMIT = 10_000
@@ -56,6 +55,8 @@ def _convert(name: str, source: str, value: Any) -> Any:
     if name == "records":
         return Path(value)
     if name == "base_url":
+        from frfeeds.clean import clean_url  # on first use: it brings ftfy along
+
         try:
             return clean_url(str(value)).rstrip("/")
         except ValueError as exc:

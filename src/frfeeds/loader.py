@@ -15,59 +15,16 @@ from pathlib import Path
 
 from frfeeds.cache import ParseCache, Row, decode_problems, encode_problems
 from frfeeds.codec import Decoder, encode
-from frfeeds.errors import RecordError, UsageError
+from frfeeds.errors import RecordError
 from frfeeds.frontmatter import parse_front_matter, split_front_matter
 from frfeeds.records import Record, Summary, record_from_mapping
+from frfeeds.scan import RecordFile, folder_signature, scan_records  # noqa: F401 - re-exported
 from frfeeds.workers import cores, gc_paused, process_pool
 
-#: Files read as records; anything else in the folder (images, notes) is ignored.
-RECORD_SUFFIXES = (".md", ".markdown", ".txt")
 MAX_FILE_BYTES = 1 << 20
 #: Fewer files than this to parse are parsed in this process (starting workers costs ~1 s).
 POOL_MIN_FILES = 2_000
 POOL_CHUNK = 256
-
-
-@dataclass(frozen=True, slots=True)
-class RecordFile:
-    #: Path inside the records folder, ``/``-separated: the record's identity.
-    path: str
-    #: The path as the user would open it (the records folder as given, joined).
-    display: str
-    size: int
-    mtime_ns: int
-
-
-def scan_records(root: Path) -> list[RecordFile]:
-    """Every record file under root, recursively, sorted by path; hidden names skipped."""
-    if not root.is_dir():
-        raise UsageError(f"records folder not found: {root}")
-    found: list[RecordFile] = []
-    pending = [(str(root), "")]
-    while pending:
-        folder, prefix = pending.pop()
-        with os.scandir(folder) as entries:
-            for entry in entries:
-                name = entry.name
-                if name.startswith("."):
-                    continue
-                if entry.is_dir():  # follows links to folders, as os.walk lists them
-                    if not entry.is_symlink():
-                        pending.append((entry.path, f"{prefix}{name}/"))
-                elif name.lower().endswith(RECORD_SUFFIXES):
-                    try:
-                        info = entry.stat()
-                        size, mtime_ns = info.st_size, info.st_mtime_ns
-                    except OSError:
-                        size = mtime_ns = -1  # a dangling link: parse_file reports it
-                    found.append(RecordFile(prefix + name, entry.path, size, mtime_ns))
-    found.sort(key=lambda item: item.path)
-    return found
-
-
-def folder_signature(root: Path) -> tuple[tuple[str, int, int], ...]:
-    """What changes when a record file is added, removed or edited: paths, sizes, mtimes."""
-    return tuple((item.path, item.size, item.mtime_ns) for item in scan_records(root))
 
 
 @dataclass(frozen=True)

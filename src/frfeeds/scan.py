@@ -1,0 +1,55 @@
+"""Find the record files of a folder, with their sizes and mtimes. Standard library only:
+a rebuild with nothing to do needs no more than this."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from frfeeds.errors import UsageError
+
+#: Files read as records; anything else in the folder (images, notes) is ignored.
+RECORD_SUFFIXES = (".md", ".markdown", ".txt")
+
+
+@dataclass(frozen=True, slots=True)
+class RecordFile:
+    #: Path inside the records folder, ``/``-separated: the record's identity.
+    path: str
+    #: The path as the user would open it (the records folder as given, joined).
+    display: str
+    size: int
+    mtime_ns: int
+
+
+def scan_records(root: Path) -> list[RecordFile]:
+    """Every record file under root, recursively, sorted by path; hidden names skipped."""
+    if not root.is_dir():
+        raise UsageError(f"records folder not found: {root}")
+    found: list[RecordFile] = []
+    pending = [(str(root), "")]
+    while pending:
+        folder, prefix = pending.pop()
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                name = entry.name
+                if name.startswith("."):
+                    continue
+                if entry.is_dir():  # follows links to folders, as os.walk lists them
+                    if not entry.is_symlink():
+                        pending.append((entry.path, f"{prefix}{name}/"))
+                elif name.lower().endswith(RECORD_SUFFIXES):
+                    try:
+                        info = entry.stat()
+                        size, mtime_ns = info.st_size, info.st_mtime_ns
+                    except OSError:
+                        size = mtime_ns = -1  # a dangling link: parse_file reports it
+                    found.append(RecordFile(prefix + name, entry.path, size, mtime_ns))
+    found.sort(key=lambda item: item.path)
+    return found
+
+
+def folder_signature(root: Path) -> tuple[tuple[str, int, int], ...]:
+    """What changes when a record file is added, removed or edited: paths, sizes, mtimes."""
+    return tuple((item.path, item.size, item.mtime_ns) for item in scan_records(root))
