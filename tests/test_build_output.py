@@ -13,13 +13,9 @@ from conftest import SEEDS, build, record_text, run_cli, tree, write_record
 from frfeeds import writer
 
 
-@pytest.fixture(scope="module")
-def corpus(tmp_path_factory, make_corpus):
-    """Seeds plus 300 generated records (duplicates, unpublished, many providers)."""
-    records = tmp_path_factory.mktemp("corpus") / "records"
-    subprocess.run([sys.executable, str(make_corpus), "300", str(records / "generated")], check=True, capture_output=True)
-    shutil.copytree(SEEDS, records / "seeds")
-    return records
+@pytest.fixture
+def corpus(generated):
+    return generated
 
 
 def test_same_records_same_bytes_across_processes(tmp_path, corpus):

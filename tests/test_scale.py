@@ -18,14 +18,6 @@ from frfeeds.site import plan_site, render_tree
 from frfeeds.writer import MARKER
 
 
-@pytest.fixture(scope="module")
-def generated(tmp_path_factory, make_corpus):
-    folder = tmp_path_factory.mktemp("generated") / "records"
-    subprocess.run([sys.executable, str(make_corpus), "300", str(folder / "generated")], check=True, capture_output=True)
-    shutil.copytree(SEEDS, folder / "seeds")
-    return folder
-
-
 @pytest.fixture
 def records(tmp_path, generated):
     folder = tmp_path / "records"

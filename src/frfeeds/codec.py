@@ -87,18 +87,18 @@ class Decoder:
         )
 
     def _provider(self, name: str, domain: str) -> Provider:
-        key = (name, domain)
-        provider = self._providers.get(key)
-        if provider is None:
-            provider = self._providers[key] = Provider(name, domain)
-        return provider
+        return _intern(self._providers, (name, domain), Provider)
 
     def _topic(self, slug: str, label: str) -> Topic:
-        key = (slug, label)
-        topic = self._topics.get(key)
-        if topic is None:
-            topic = self._topics[key] = Topic(slug, label)
-        return topic
+        return _intern(self._topics, (slug, label), Topic)
+
+
+def _intern(table: dict, key: tuple, make):
+    """One object per distinct key: records share providers and topics."""
+    found = table.get(key)
+    if found is None:
+        found = table[key] = make(*key)
+    return found
 
 
 def _micros(when: dt.datetime | None) -> int | None:
