@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 
 from conftest import SEEDS, build, record_text, tree, write_record
-from frfeeds import loader, site
 from frfeeds.cache import ParseCache, cache_file
 from frfeeds.config import Settings
 from frfeeds.site import plan_site, render_tree
