@@ -8,13 +8,12 @@ import os
 import sys
 from collections.abc import Mapping
 from html import escape
-from pathlib import Path
 from typing import Any
 
 from flask import Flask, Response, g, jsonify, request
 from flask_compress import Compress
 
-from frfeeds.cache import ParseCache, cache_file, default_cache_dir
+from frfeeds.cache import open_cache
 from frfeeds.config import load_settings
 from frfeeds.errors import UsageError
 from frfeeds.reloader import Reloader
@@ -50,7 +49,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         COMPRESS_CACHE_BACKEND=_GzipCache,
     )
     cache = config.get("CACHE", os.environ.get("FRFEEDS_CACHE"))
-    reloader = Reloader(settings, interval, _logger(), _open_cache(cache, settings))
+    reloader = Reloader(settings, interval, _logger(), open_cache(settings.records, setting=cache))
     app.extensions["frfeeds"] = reloader
     Compress(app)
     cache_control = f"public, max-age={max(1, int(interval))}"
@@ -115,14 +114,6 @@ class _GzipCache:
 
     def set(self, key: str, value: bytes) -> None:
         """Nothing to keep: the served tree holds the compressed bytes."""
-
-
-def _open_cache(setting: Any, settings) -> ParseCache | None:
-    """FRFEEDS_CACHE: a folder, ``off``, or unset for ~/.cache/frfeeds."""
-    if isinstance(setting, str) and setting.lower() in ("off", "none", "0", "false"):
-        return None
-    folder = Path(setting) if setting else default_cache_dir()
-    return ParseCache(cache_file(folder, settings.records))
 
 
 def _interval(value: Any) -> float:

@@ -58,6 +58,17 @@ def default_cache_dir() -> Path:
     return Path(base, "frfeeds")
 
 
+def open_cache(records: Path, folder: Path | None = None, setting: object = None) -> ParseCache | None:
+    """The parse cache of a records folder: in ``folder`` if given, else as ``setting``
+    (FRFEEDS_CACHE: a folder, or ``off``) says, else in ~/.cache/frfeeds."""
+    if folder is None:
+        setting = "" if setting is None else str(setting)
+        if setting.lower() in ("off", "none", "0", "false"):
+            return None
+        folder = Path(setting) if setting else default_cache_dir()
+    return ParseCache(cache_file(folder, records))
+
+
 def cache_file(cache_dir: Path, records: Path) -> Path:
     """One cache per records folder, named after its absolute path."""
     key = hashlib.sha256(os.fsencode(os.path.abspath(records))).hexdigest()[:16]

@@ -12,10 +12,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from frfeeds import __version__
-from frfeeds.cache import RACY_NS, ParseCache, cache_file, default_cache_dir
+from frfeeds.cache import RACY_NS, ParseCache, open_cache
 from frfeeds.config import Settings, load_settings
 from frfeeds.errors import FrfeedsError, UsageError
-from frfeeds.scan import RecordFile, scan_records
+from frfeeds.scan import RecordFile, scan_records, signature
 from frfeeds.writer import Manifest, TreeWriter, WriteResult
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE = 0, 1, 2
@@ -61,7 +61,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             amp=args.amp,
             include_unpublished=args.include_unpublished,
         )
-        cache = None if args.no_cache else open_cache(args.cache, settings.records)
+        cache = None if args.no_cache else open_cache(settings.records, args.cache, os.environ.get("FRFEEDS_CACHE"))
         try:
             report, result = build(args.out, settings, cache, progress=not args.quiet)
         finally:
@@ -83,16 +83,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"rejected {len(rejected)}, values dropped {len(dropped)}"
     )
     return EXIT_REJECTED if args.strict and (rejected or dropped) else EXIT_OK
-
-
-def open_cache(folder: Path | None, records: Path) -> ParseCache | None:
-    """The parse cache for a records folder: --cache, else FRFEEDS_CACHE (``off`` for none), else ~/.cache."""
-    if folder is None:
-        setting = os.environ.get("FRFEEDS_CACHE", "")
-        if setting.lower() in ("off", "none", "0", "false"):
-            return None
-        folder = Path(setting) if setting else default_cache_dir()
-    return ParseCache(cache_file(folder, records))
 
 
 def build(out: Path, settings: Settings, cache: ParseCache | None, progress: bool = False) -> tuple[tuple, WriteResult]:
@@ -142,7 +132,7 @@ def _inputs_key(settings: Settings, files: list[RecordFile]) -> str:
     if any(now - item.mtime_ns < RACY_NS for item in files):
         return ""
     inputs = (__version__, os.path.abspath(settings.records), settings.base_url, settings.limit, settings.amp,
-              settings.include_unpublished, tuple((item.path, item.size, item.mtime_ns) for item in files))
+              settings.include_unpublished, signature(files))
     return hashlib.blake2b(marshal.dumps(inputs), digest_size=16).hexdigest()
 
 

@@ -18,7 +18,7 @@ from frfeeds.codec import Decoder, encode
 from frfeeds.errors import RecordError
 from frfeeds.frontmatter import parse_front_matter, split_front_matter
 from frfeeds.records import Record, Summary, record_from_mapping
-from frfeeds.scan import RecordFile, folder_signature, scan_records  # noqa: F401 - re-exported
+from frfeeds.scan import RecordFile, scan_records
 from frfeeds.workers import cores, gc_paused, process_pool
 
 MAX_FILE_BYTES = 1 << 20

@@ -11,7 +11,8 @@ import time
 
 from frfeeds.cache import ParseCache
 from frfeeds.config import Settings
-from frfeeds.loader import Loaded, scan_records
+from frfeeds.loader import Loaded
+from frfeeds.scan import RecordFile, scan_records, signature
 from frfeeds.served import RenderMemo, ServedTree
 from frfeeds.site import plan_from, plan_site
 
@@ -61,24 +62,22 @@ class Reloader:
             files = scan_records(self.settings.records)
         except Exception as exc:  # noqa: BLE001 - any failure keeps the last good tree
             return self._failed(exc)
-        signature = tuple((item.path, item.size, item.mtime_ns) for item in files)
-        if signature == self._signature:
+        if signature(files) == self._signature:
             return False
-        return self.reload(files, signature)
+        return self.reload(files)
 
-    def reload(self, files=None, signature: object = None) -> bool:
+    def reload(self, files: list[RecordFile] | None = None) -> bool:
         self._checked = time.monotonic()
         try:
             if files is None:
                 files = scan_records(self.settings.records)
-                signature = tuple((item.path, item.size, item.mtime_ns) for item in files)
             plan = plan_site(self.settings, self.cache, files)
         except Exception as exc:  # noqa: BLE001
             return self._failed(exc)
         for problem in plan.loaded.rejected + plan.loaded.dropped:
             self.log.warning("%s", problem)
         self.tree = ServedTree(plan, self.memo)
-        self._signature = signature
+        self._signature = signature(files)
         self.loaded_at = dt.datetime.now(dt.timezone.utc)
         self.last_error = None
         self.log.info(

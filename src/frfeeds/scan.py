@@ -50,6 +50,6 @@ def scan_records(root: Path) -> list[RecordFile]:
     return found
 
 
-def folder_signature(root: Path) -> tuple[tuple[str, int, int], ...]:
+def signature(files: list[RecordFile]) -> tuple[tuple[str, int, int], ...]:
     """What changes when a record file is added, removed or edited: paths, sizes, mtimes."""
-    return tuple((item.path, item.size, item.mtime_ns) for item in scan_records(root))
+    return tuple((item.path, item.size, item.mtime_ns) for item in files)
