@@ -63,7 +63,8 @@ class TreeWriter:
         self.manifest: Manifest | None = None
         self._stage = _sibling(self.out, "new")
         self._staged: set[str] = set()
-        self._kept: set[str] = set()
+        #: Kept path -> its (size, mtime_ns), which a hard link keeps.
+        self._kept: dict[str, tuple[int, int]] = {}
         self._lock = None
 
     def __enter__(self) -> TreeWriter:
@@ -93,20 +94,20 @@ class TreeWriter:
         if self.manifest is None or path not in self.manifest.files:
             return False
         try:
-            info = os.stat(self.out / path)
+            return _stat(os.path.join(self.out, path)) == tuple(self.manifest.files[path])
         except OSError:
             return False
-        return (info.st_size, info.st_mtime_ns) == tuple(self.manifest.files[path])
 
     def keep(self, path: str) -> None:
-        """Carry the current file over unchanged."""
-        self._kept.add(path)
+        """Carry the current file over unchanged; it must be unchanged()."""
+        self._kept[path] = tuple(self.manifest.files[path])
 
     def put(self, path: str, data: bytes) -> None:
         """The file's new bytes: staged if they differ from the current file, else kept."""
         _check_tree_path(path)
-        if _same_bytes(self.out / path, data):
-            self._kept.add(path)
+        same = _same_bytes(os.path.join(self.out, path), data)
+        if same is not None:
+            self._kept[path] = same
             return
         target = self._stage / path
         if not self._staged:
@@ -119,22 +120,27 @@ class TreeWriter:
 
     def commit(self, manifest: Manifest) -> WriteResult:
         """Make the tree exactly the kept and put files; record the manifest."""
-        paths = self._kept | self._staged
-        removed = _current_files(self.out) - paths
+        removed = _current_files(self.out) - self._kept.keys() - self._staged
+        files = dict(self._kept)
         if not self._staged and not removed and self.out.is_dir():
-            files = {path: _stat(self.out / path) for path in paths}
             self._write_marker(self.out, replace(manifest, files=files), in_place=True)
-            return WriteResult(0, len(paths), 0)
+            return WriteResult(0, len(files), 0)
         if not self._staged:
             self._stage.mkdir()
+        out, stage = str(self.out), str(self._stage)
+        made = {""}
         for path in self._kept:
-            target = self._stage / path
-            target.parent.mkdir(parents=True, exist_ok=True)
+            folder = path.rpartition("/")[0]
+            if folder not in made:
+                os.makedirs(os.path.join(stage, folder), exist_ok=True)
+                made.add(folder)
+            source, target = os.path.join(out, path), os.path.join(stage, path)
             try:
-                os.link(self.out / path, target)
-            except OSError:
-                shutil.copy2(self.out / path, target)  # a file system without hard links
-        files = {path: _stat(self._stage / path) for path in paths}
+                os.link(source, target)
+            except OSError:  # a file system without hard links
+                shutil.copy2(source, target)
+                files[path] = _stat(target)
+        files.update((path, _stat(os.path.join(stage, path))) for path in self._staged)
         self._write_marker(self._stage, replace(manifest, files=files), in_place=False)
         _swap(self._stage, self.out)
         return WriteResult(len(self._staged), len(self._kept), len(removed))
@@ -199,30 +205,38 @@ def _check_owned(out: Path) -> None:
 
 
 def _current_files(out: Path) -> set[str]:
+    """Every file in the tree but the marker, as ``/``-separated paths."""
     if not out.is_dir():
         return set()
     found = set()
-    for folder, _, names in os.walk(out):
-        for name in names:
-            rel = os.path.relpath(os.path.join(folder, name), out).replace(os.sep, "/")
-            if rel != MARKER:
-                found.add(rel)
+    pending = [(str(out), "")]
+    while pending:
+        folder, prefix = pending.pop()
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):
+                    pending.append((entry.path, f"{prefix}{entry.name}/"))
+                else:
+                    found.add(prefix + entry.name)
+    found.discard(MARKER)
     return found
 
 
-def _stat(path: Path) -> tuple[int, int]:
+def _stat(path: str | Path) -> tuple[int, int]:
     info = os.stat(path)
     return info.st_size, info.st_mtime_ns
 
 
-def _same_bytes(path: Path, data: bytes) -> bool:
+def _same_bytes(path: str, data: bytes) -> tuple[int, int] | None:
+    """The file's (size, mtime_ns) if it holds exactly data, else None."""
     try:
-        if os.stat(path).st_size != len(data):
-            return False
+        info = os.stat(path)
+        if info.st_size != len(data):
+            return None
         with open(path, "rb") as handle:
-            return handle.read() == data
+            return (info.st_size, info.st_mtime_ns) if handle.read() == data else None
     except OSError:
-        return False
+        return None
 
 
 def _swap(stage: Path, out: Path) -> None:
