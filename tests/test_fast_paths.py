@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 
 from conftest import SEEDS, shared_path
 from frfeeds import clean
-from frfeeds.frontmatter import FastSafeLoader, parse_front_matter, split_front_matter
+from frfeeds.blockyaml import UNSUPPORTED, read_block
+from frfeeds.frontmatter import FastSafeLoader, _plain_value, parse_front_matter, split_front_matter
 
 YAML_SAMPLES = [
     "a: 1\nb: 0x1f\nc: 1_000\nd: 0o17\ne: -0b101\nf: 190:20:30",
@@ -63,6 +64,179 @@ def test_fast_loader_on_a_generated_corpus(tmp_path, make_corpus):
     for path in sorted(tmp_path.rglob("*.md")):
         front = split_front_matter(path.read_text(), str(path))
         assert parse_front_matter(front, str(path)) == yaml.load(front, Loader=yaml.CSafeLoader), path
+
+
+def assert_block_reader_agrees(text: str) -> bool:
+    """read_block gives what CSafeLoader gives, or leaves the document to it; whether it read it."""
+    actual = read_block(text, _plain_value)
+    if actual is UNSUPPORTED:
+        return False
+    expected = yaml.load(text, Loader=yaml.CSafeLoader)  # an error here: it read what YAML rejects
+    assert repr(actual) == repr(expected), text  # repr: 1 != True != 1.0, and NaN != NaN
+    return True
+
+
+BLOCK_SAMPLES = YAML_SAMPLES + [
+    "a:\n- 1\n- 2\nb: 3",
+    "- images:\n  - url: a\n  w: 1",
+    "-\n- x\n- - y",
+    "a:\n  -\n  - x\n  - # c\n  - y",
+    "- a: 1\n  b:\n    - x\n    -\n    - - y\n-\n  c: 2\n- # note\n-   d: 4\n    e: 5",
+    "a: 1\n- x",
+    "a: b:",
+    "a: b: c",
+    "a: b #c\nd: 'e' # f\ng: \"h\"   # i\nj: k#l",
+    "a: \"x\" y\nb: 'it''s'\nc: 'a'b'",
+    "a: \"\\/\\N\\_\\L\\P\\x41\\u00e9\\U0001F600\\t\\ \\0\\e\\\"\\\\\"",
+    "a: \"\\q\"\nb: \"\\ud800\"\nc: \"\\U00110000\"",
+    "a: -1\nb: -x\nc: -\nd: ---\ne: ...\nf: ?x\ng: :x\nh: a:b\ni: a,b[c]{d}",
+    "a: =\nb: <<\n<<: c",
+    "a: 1:30\nb: 0b101\nc: +12_345\nd: 1e3\ne: 1.0e3\nf: 2019-11-16T16:42:00Z\ng: 2019-11-16 16:42:00 +01:00",
+    "a: 2019-02-30\nb: 2019-13-01T00:00:00Z",
+    "on: 1\nyes: 2\nNULL: 3\n~: 4",
+    "a:\n  text\nb: 1",
+    "a: one\n  two\nb: 1",
+    "- one\n  two",
+    "a:\n    b: 1\n  c: 2",
+    "a:\nb:\n  c:\nd: ~",
+    "  a: 1\n  b: 2",
+    "  a: 1\nb: 2",
+    "a: x\tb",
+    "a: x\rb: y",
+    "a: x\x85b",
+    "a: \u2028",
+    "a: \x7f\nb: \x9f",
+    "a: \ufeff",
+    "a: \xa0x\xa0",
+    "a: 日本\nb: 😀\nc: \"Ñandú\"",
+    "a : 1",
+    "a:1",
+    "'a': 1",
+    "\"a\": 1",
+    "a b: 1",
+    "%YAML 1.1\n---\na: 1",
+    "--- a",
+    "# only a comment",
+    "",
+    "- a\nb: 1",
+    "a:\n  - x\n  b: 1",
+    "-\n  - x\n  b: 1",
+    "a: [1, 2]\nb: {c: d}\nc: |\n  x\nd: >\n  y\ne: &x 1\nf: *x\ng: !!str 1\nh: @x\ni: `x",
+    "a: \"unclosed\nb: 1",
+    "x" * 101 + ": 1",
+    "a:\n" + "  " * 2000 + "b: 1",
+    "\n".join(f"{'  ' * depth}k{depth}:" for depth in range(1200)),
+]
+
+
+@pytest.mark.parametrize("text", BLOCK_SAMPLES)
+def test_block_reader_gives_what_csafeloader_gives(text):
+    assert_block_reader_agrees(text)
+
+
+def test_block_reader_reads_every_seed_real_and_generated_record(tmp_path, make_corpus):
+    subprocess.run([sys.executable, str(make_corpus), "300", str(tmp_path)], check=True, capture_output=True)
+    fronts = record_fronts() + [split_front_matter(path.read_text(), str(path)) for path in tmp_path.rglob("*.md")]
+    assert len(fronts) >= 305
+    for front in fronts:
+        assert assert_block_reader_agrees(front), front  # the records themselves never need libyaml
+
+
+# weighted towards what the reader accepts, so that many documents are read, not left
+LINE_INDENTS = st.sampled_from([""] * 6 + ["  "] * 4 + [" ", "    "])
+LINE_MARKERS = st.sampled_from([""] * 8 + ["- "] * 4 + ["-", "-  ", "- - ", "? ", "--- "])
+LINE_KEYS = st.sampled_from(["", "a", "title", "b_2", "c"] * 3 + ["_", "on", "Null", "y", "<<", "a b", "'q'", '"k"', "é", "x" * 101])
+LINE_COLONS = st.sampled_from([": "] * 8 + [":", ":  ", " : ", ": # c"])
+LINE_VALUES = st.one_of(
+    st.sampled_from(["", "x", "1", '"q"', "'s'", "2019-11-16T16:42:00Z", "a b", "-1"] * 4),
+    st.sampled_from([
+        "", "x", "plain text", "1", "-1", "0x1F", "0o17", "1_000", "1:30", "1.5", ".inf", "-.nan", "1e3",
+        "yes", "No", "off", "~", "null", "2019-11-16T16:42:00Z", "2019-11-16", "2019-02-30", "2019-11-16 16:42:00 +01",
+        '"quoted"', '"a\\"b"', '"\\x41\\u00e9"', '"\\q"', '"open', "'it''s'", "'open", '"a" # c', '"a"b', "'a' x",
+        "a: b", "a:b", "a #b", "a#b", "b:", "-", "- x", "-x", "--", "?x", ":x", "=", "<<", "&a x", "*a", "!!str 1",
+        "[1, 2]", "{a: 1}", "|", ">-", "%x", "@x", "`x", "a,b", "# c", " ", "\t", "日本", "\xa0", "\x85", "\x7f",
+        "\u2028", "\ufeff", "\r",
+    ]),
+    st.text(max_size=8),
+)
+BLOCK_LINES = st.builds(
+    lambda indent, marker, key, colon, value: indent + marker + (key + colon if key else "") + value,
+    LINE_INDENTS, LINE_MARKERS, LINE_KEYS, LINE_COLONS, LINE_VALUES,
+)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.lists(st.one_of(BLOCK_LINES, st.sampled_from(["", "  ", "# c", "  # c"])), min_size=1, max_size=8).map("\n".join))
+def test_block_reader_agrees_on_generated_lines(text):
+    assert_block_reader_agrees(text)
+
+
+@st.composite
+def block_documents(draw):
+    """Nested block mappings and sequences laid out every way YAML allows (compact
+    "- key:", sequences at their key's indent, odd indents, comments), with the tricky
+    scalars above: most are read, and every one is checked."""
+
+    def mapping(indent, depth):
+        lines = []
+        for key in draw(st.lists(LINE_KEYS.filter(bool), min_size=1, max_size=3)):
+            lines += entry(" " * indent + key + draw(LINE_COLONS), indent, depth, True)
+        return lines
+
+    def sequence(indent, depth):
+        lines = []
+        for _ in range(draw(st.integers(1, 3))):
+            marker = draw(st.sampled_from(["- ", "- ", "-  ", "-"]))
+            if depth < 3 and marker != "-" and draw(st.booleans()):
+                inner = mapping(indent + len(marker), depth + 1)
+                lines += [" " * indent + marker + inner[0].lstrip(" ")] + inner[1:]
+            else:
+                lines += entry(" " * indent + marker, indent, depth, False)
+        return lines
+
+    def entry(head, indent, depth, in_mapping):
+        if depth >= 3 or draw(st.integers(0, 2)) > 0:
+            return [head + draw(LINE_VALUES)]
+        child_indent = indent + draw(st.sampled_from([2, 2, 4, 1] + ([0] if in_mapping else [])))
+        child = sequence if child_indent == indent else draw(st.sampled_from([mapping, sequence]))
+        return [head.rstrip(" ")] + child(child_indent, depth + 1)
+
+    lines = mapping(draw(st.sampled_from([0, 0, 2])), 0)
+    for _ in range(draw(st.integers(0, 2))):
+        lines.insert(draw(st.integers(0, len(lines))), draw(st.sampled_from(["", "   ", "# c", "    # c"])))
+    return "\n".join(lines)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(block_documents())
+def test_block_reader_agrees_on_generated_documents(text):
+    assert_block_reader_agrees(text)
+
+
+SCALARS = st.one_of(
+    st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=12),
+    st.sampled_from(["yes", "1:30", "0x1F", "2019-11-16", "a: b", "- x", "#", "'", '"', "\\", "~", ""]),
+    st.datetimes(timezones=st.just(dt.timezone.utc)), st.dates(),
+)
+VALUES = st.recursive(
+    SCALARS,
+    lambda children: st.one_of(
+        st.lists(children, max_size=4),
+        st.dictionaries(st.from_regex(r"[A-Za-z_][A-Za-z0-9_]{0,8}", fullmatch=True), children, max_size=4),
+    ),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=800, deadline=None)
+@given(
+    st.dictionaries(st.from_regex(r"[A-Za-z_][A-Za-z0-9_]{0,8}", fullmatch=True), VALUES, min_size=1, max_size=5),
+    st.sampled_from([None, None, '"', "'"]), st.sampled_from([2, 4]), st.booleans(),
+)
+def test_block_reader_agrees_on_dumped_documents(value, style, indent, unicode):
+    text = yaml.safe_dump(value, default_flow_style=False, default_style=style, indent=indent,
+                          allow_unicode=unicode, width=10_000, sort_keys=False)
+    assert_block_reader_agrees(text)
 
 
 def slow_clean_text(text: str) -> str:

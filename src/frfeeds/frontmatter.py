@@ -1,7 +1,9 @@
 """Front matter text -> Python values: the YAML step, safe and fast. Only module importing yaml.
 
-The loader is PyYAML's safe loader on libyaml, with two shortcuts that keep its results
-exactly (checked against ``yaml.CSafeLoader`` on whole corpora in the tests):
+Documents in the plain block YAML records are written in are read by ``blockyaml``, with
+their plain scalars resolved and constructed here as PyYAML's safe loader does. The rest
+go to PyYAML's safe loader on libyaml, with two shortcuts that keep its results exactly
+(both paths are checked against ``yaml.CSafeLoader`` on whole corpora in the tests):
 
 - plain scalars are resolved once per distinct value (the resolver is a chain of
   regular expressions run from the C composer for every node), quoted ones are strings;
@@ -16,6 +18,7 @@ import yaml
 from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 from yaml.resolver import Resolver
 
+from frfeeds.blockyaml import UNSUPPORTED, read_block
 from frfeeds.errors import RecordError
 
 #: A YAML document that expands to more values than this is refused (alias bombs).
@@ -52,18 +55,11 @@ if _BaseLoader is not None:
     class FastSafeLoader(_BaseLoader):
         """CSafeLoader, faster on the plain documents records are; same results."""
 
-        _plain_tags: dict[str, str] = {}
-
         def resolve(self, kind, value, implicit):
             if kind is ScalarNode:
                 if not implicit[0]:
                     return _STR  # quoted: a string, as BaseResolver decides
-                tag = self._plain_tags.get(value)
-                if tag is None:
-                    tag = Resolver.resolve(self, kind, value, implicit)
-                    if len(self._plain_tags) < 100_000:
-                        self._plain_tags[value] = tag
-                return tag
+                return _plain_tag(value)
             return Resolver.resolve(self, kind, value, implicit)
 
         def construct_document(self, node):
@@ -112,6 +108,43 @@ else:  # PyYAML without libyaml: the pure Python safe loader
     FastSafeLoader = yaml.SafeLoader
 
 
+_PLAIN_TAGS: dict[str, str] = {}
+_PLAIN_VALUES: dict[str, object] = {}
+_MEMO_SIZE = 100_000
+_RESOLVER = Resolver()
+_CONSTRUCTORS = _scalar_constructors(yaml.constructor.SafeConstructor())
+
+
+def _plain_tag(value: str) -> str:
+    """The tag the safe loader's resolver gives a plain scalar, remembered per value."""
+    tag = _PLAIN_TAGS.get(value)
+    if tag is None:
+        tag = _RESOLVER.resolve(ScalarNode, value, (True, False))
+        if len(_PLAIN_TAGS) < _MEMO_SIZE:
+            _PLAIN_TAGS[value] = tag
+    return tag
+
+
+def _plain_value(text: str) -> object:
+    """A plain scalar's value, as the safe loader constructs it (ValueError if it would
+    not: an unknown tag or a malformed value)."""
+    tag = _plain_tag(text)
+    if tag == _STR:
+        return text
+    value = _PLAIN_VALUES.get(text, _PLAIN_VALUES)
+    if value is _PLAIN_VALUES:
+        construct = _CONSTRUCTORS.get(tag)
+        if construct is None:
+            raise ValueError(tag)
+        try:
+            value = construct(ScalarNode(tag, text))
+        except Exception as exc:  # noqa: BLE001 - whatever it is, libyaml will say it
+            raise ValueError(text) from exc
+        if len(_PLAIN_VALUES) < _MEMO_SIZE:
+            _PLAIN_VALUES[text] = value
+    return value
+
+
 def split_front_matter(text: str, display: str) -> str:
     """The YAML between the opening ``---`` line and the next ``---`` (or ``...``) line."""
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
@@ -125,6 +158,9 @@ def split_front_matter(text: str, display: str) -> str:
 
 def parse_front_matter(front: str, display: str) -> object:
     """The YAML document as Python values, or RecordError naming the problem."""
+    data = read_block(front, _plain_value)
+    if data is not UNSUPPORTED:
+        return data
     nesting = sum(front.count(char) for char in _NESTING_CHARS)
     loader = FastSafeLoader if nesting <= _C_LOADER_MAX_NESTING else yaml.SafeLoader
     try:
