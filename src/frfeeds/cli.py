@@ -16,6 +16,7 @@ from frfeeds.cache import RACY_NS, ParseCache, open_cache
 from frfeeds.config import Settings, load_settings
 from frfeeds.errors import FrfeedsError, UsageError
 from frfeeds.scan import RecordFile, scan_records, signature
+from frfeeds.workers import gc_off
 from frfeeds.writer import Manifest, TreeWriter, WriteResult
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE = 0, 1, 2
@@ -90,7 +91,7 @@ def build(out: Path, settings: Settings, cache: ParseCache | None, progress: boo
 
     Returns the report (counts and problems) and what was written.
     """
-    with TreeWriter(out) as tree:
+    with gc_off(), TreeWriter(out) as tree:
         files = scan_records(settings.records)
         key = _inputs_key(settings, files)
         if tree.is_current(key):  # nothing changed since the last build: nothing to read

@@ -28,7 +28,7 @@ class Reloader:
         self.tree = ServedTree(plan_from(settings, Loaded.empty()), self.memo)
         self.loaded_at: dt.datetime | None = None
         self.last_error: str | None = None
-        self._signature: object = None
+        self._signature: str | None = None
         self._checked = 0.0
         self._thread_pid: int | None = None
         self._loaded_pid = os.getpid()

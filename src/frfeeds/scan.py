@@ -3,6 +3,7 @@ a rebuild with nothing to do needs no more than this."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,6 +51,8 @@ def scan_records(root: Path) -> list[RecordFile]:
     return found
 
 
-def signature(files: list[RecordFile]) -> tuple[tuple[str, int, int], ...]:
-    """What changes when a record file is added, removed or edited: paths, sizes, mtimes."""
-    return tuple((item.path, item.size, item.mtime_ns) for item in files)
+def signature(files: list[RecordFile]) -> str:
+    """Digest of what changes when a record file is added, removed or edited: paths,
+    sizes, mtimes. (A path holds no NUL, so the joined text spells out one list only.)"""
+    text = "\n".join([f"{item.path}\0{item.size}\0{item.mtime_ns}" for item in files])
+    return hashlib.blake2b(text.encode("utf-8", "surrogateescape"), digest_size=16).hexdigest()

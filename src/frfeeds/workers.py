@@ -1,14 +1,18 @@
-"""Worker processes, one per core, started the safe way for this process."""
+"""Worker processes, one per core, started the safe way for this process; and the
+garbage collector settings for making many objects. (multiprocessing is imported when a
+pool is made: a rebuild with nothing to do needs none.)"""
 
 from __future__ import annotations
 
 import contextlib
 import gc
-import multiprocessing
 import os
 import threading
 from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from concurrent.futures import ProcessPoolExecutor
 
 
 def cores() -> int:
@@ -18,6 +22,8 @@ def cores() -> int:
 def can_fork() -> bool:
     """Forking is safe in a process with one thread (the CLI, gunicorn's master while it
     preloads); a threaded one (an app worker reloading) could deadlock its children."""
+    import multiprocessing
+
     return threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods()
 
 
@@ -29,6 +35,9 @@ def process_pool(workers: int, fork: bool | None = None) -> Iterator[ProcessPool
     gc module's documentation advises): collections in the children then never walk,
     nor copy-on-write, the 100,000 summaries and file entries they inherit.
     """
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
     fork = can_fork() if fork is None else fork
     if fork:
         gc.freeze()
@@ -51,3 +60,18 @@ def gc_paused() -> Iterator[None]:
     finally:
         gc.enable()
         gc.collect()
+
+
+@contextlib.contextmanager
+def gc_off() -> Iterator[None]:
+    """Python's cyclic collector off for a build in this process, and no collection
+    after: a build's data (file list, summaries, plan) is ~1,000,000 objects with no
+    cycles, which the collector would walk again and again as they are made (~12% of a
+    rebuild's time at 100,000 records), and a CLI process ends right after."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
