@@ -145,7 +145,9 @@ def test_block_reader_reads_every_seed_real_and_generated_record(tmp_path, make_
 # weighted towards what the reader accepts, so that many documents are read, not left
 LINE_INDENTS = st.sampled_from([""] * 6 + ["  "] * 4 + [" ", "    "])
 LINE_MARKERS = st.sampled_from([""] * 8 + ["- "] * 4 + ["-", "-  ", "- - ", "? ", "--- "])
-LINE_KEYS = st.sampled_from(["", "a", "title", "b_2", "c"] * 3 + ["_", "on", "Null", "y", "<<", "a b", "'q'", '"k"', "é", "x" * 101])
+LINE_KEYS = st.sampled_from(
+    ["", "a", "title", "b_2", "c"] * 3 + ["_", "on", "Null", "y", "<<", "a b", "'q'", '"k"', "é", "x" * 101]
+)
 LINE_COLONS = st.sampled_from([": "] * 8 + [":", ":  ", " : ", ": # c"])
 LINE_VALUES = st.one_of(
     st.sampled_from(["", "x", "1", '"q"', "'s'", "2019-11-16T16:42:00Z", "a b", "-1"] * 4),
