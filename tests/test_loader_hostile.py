@@ -47,6 +47,16 @@ HOSTILE = {
     "deep_flow_sequence": ("---\ntitle: " + "[" * 50_000 + "]" * 50_000 + "\n---\n", "front matter", "nested too deeply"),
     "deep_flow_mapping": ("---\ntitle: " + "{a: " * 50_000 + "1" + "}" * 50_000 + "\n---\n", "front matter", "nested too deeply"),
     "deep_block_sequence": ("---\ntitle:\n" + "- " * 50_000 + "x\n---\n", "front matter", "nested too deeply"),
+    # values YAML's own constructors refuse: a crash of the whole build before
+    "impossible_date": (record_text(date="2019-02-30"), "front matter", "'2019-02-30' is not a valid timestamp"),
+    "zone_out_of_range": (record_text(date="2019-01-01T00:00:00+99:00"), "front matter", "not a valid timestamp"),
+    "year_zero": (record_text(date="0000-01-01"), "front matter", "not a valid timestamp"),
+    "huge_integer": (record_text(extra="quality: " + "1" * 5000), "front matter", "is not a valid int"),
+    "tagged_bad_bool": (record_text(extra="published: !!bool maybe"), "front matter", "line 10: 'maybe' is not a valid bool"),
+    "tagged_bad_timestamp": (record_text(date="!!timestamp soon"), "front matter", "'soon' is not a valid timestamp"),
+    "tagged_bad_int": (record_text(extra="heat: !!int hot"), "front matter", "'hot' is not a valid int"),
+    # a set sends the document to SafeConstructor itself
+    "tagged_bad_int_general": (record_text(extra="x: !!set {a}\nheat: !!int hot"), "front matter", "cannot be read"),
     "missing_title": (record_text().replace('title: "A story"\n', ""), "title", "is missing"),
     "empty_title": (record_text(title="   "), "title", "is empty"),
     "title_is_mapping": (record_text().replace('title: "A story"', "title: {a: 1}"), "title", "must be text"),

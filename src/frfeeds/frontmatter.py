@@ -80,7 +80,10 @@ if _BaseLoader is not None:
                     construct = scalars.get(node.tag)
                     if construct is None:
                         raise _Fallback
-                    return construct(node)
+                    try:
+                        return construct(node)
+                    except Exception as exc:  # noqa: BLE001 - e.g. 2019-02-30, a 5,000-digit int
+                        raise _unreadable(node, exc) from None
                 key = id(node)
                 if key in built:  # an alias: the same object, as SafeConstructor gives
                     value = built[key]
@@ -145,6 +148,14 @@ def _plain_value(text: str) -> object:
     return value
 
 
+def _unreadable(node: ScalarNode, exc: Exception) -> yaml.MarkedYAMLError:
+    """The error for a scalar its type's constructor refuses, at the scalar's line."""
+    value = node.value if len(node.value) <= 40 else node.value[:39] + "…"
+    kind = node.tag.rpartition(":")[2]
+    detail = f" ({exc})" if isinstance(exc, (ValueError, OverflowError)) else ""
+    return yaml.constructor.ConstructorError(None, None, f"{value!r} is not a valid {kind}{detail}", node.start_mark)
+
+
 def split_front_matter(text: str, display: str) -> str:
     """The YAML between the opening ``---`` line and the next ``---`` (or ``...``) line."""
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
@@ -173,6 +184,8 @@ def parse_front_matter(front: str, display: str) -> object:
         raise RecordError(display, "front matter", f"YAML error: {exc}") from None
     except RecursionError:
         raise RecordError(display, "front matter", "YAML is nested too deeply") from None
+    except Exception as exc:  # noqa: BLE001 - SafeConstructor on a tagged value, e.g. "!!bool maybe"
+        raise RecordError(display, "front matter", f"YAML error: a value cannot be read ({exc!r})"[:200]) from None
     if "*" in front and _too_large(data):  # without an alias nothing can expand
         raise RecordError(display, "front matter", f"YAML expands to more than {MAX_NODES} values (alias bomb?)")
     return data
