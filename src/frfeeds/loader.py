@@ -54,6 +54,11 @@ class Loaded:
 
     def records(self, paths: Iterable[str]) -> dict[str, Record]:
         """Full records by path, decoded now (from this load's parses or the cache)."""
+        return decode_records(self.encoded(paths))
+
+    def encoded(self, paths: Iterable[str]) -> dict[str, tuple[bytes, bytes]]:
+        """(summary, details) bytes of full records by path, for decode_records here or
+        in a worker process."""
         paths = list(dict.fromkeys(paths))
         details = {path: self._details[path] for path in paths if path in self._details}
         missing = [path for path in paths if path not in details]
@@ -67,8 +72,12 @@ class Loaded:
                 if row.details is None:
                     raise RecordError(by_path[path].display, "file", "changed while being read; run again")
                 details[path] = row.details
-        decoder = Decoder()
-        return {path: decoder.record(self._summary_bytes[path], details[path], path) for path in paths}
+        return {path: (self._summary_bytes[path], details[path]) for path in paths}
+
+
+def decode_records(encoded: dict[str, tuple[bytes, bytes]]) -> dict[str, Record]:
+    decoder = Decoder()
+    return {path: decoder.record(summary, details, path) for path, (summary, details) in encoded.items()}
 
 
 def load_records(

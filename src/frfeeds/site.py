@@ -17,10 +17,11 @@ from frfeeds import __version__
 from frfeeds.cache import ParseCache
 from frfeeds.catalog import Feed, Selection, build_catalog, select
 from frfeeds.config import Settings
-from frfeeds.loader import Loaded, RecordFile, load_records
+from frfeeds.loader import Loaded, RecordFile, decode_records, load_records
+from frfeeds.records import Record
 from frfeeds.render import entry_html, render_atom_rss, render_index, render_json, render_opml
 from frfeeds.render.links import FORMATS, feed_file
-from frfeeds.workers import can_fork, gc_paused, process_pool
+from frfeeds.workers import gc_paused, process_pool
 
 #: Pages made from the list of feeds rather than from entries.
 PAGES = ("index.html", "feeds.opml")
@@ -64,41 +65,43 @@ def feed_paths(feed: Feed) -> list[str]:
 
 def render_feeds(plan: Plan, feeds: Sequence[Feed], workers: int = 1) -> Iterator[dict[str, bytes]]:
     """The files of each feed, one feed at a time, in order; full records decoded a batch
-    at a time. With workers > 1 and many feeds, forked processes render batches."""
+    at a time. With workers > 1 and many feeds, worker processes render batches.
+
+    The workers are started fresh (spawned), each batch sent with the encoded records it
+    needs: forked from this process after a load, every worker would map the whole heap
+    (100,000 summaries and more) and the build's summed RSS would count it three times.
+    """
     batches = [feeds[start:start + _RENDER_BATCH] for start in range(0, len(feeds), _RENDER_BATCH)]
-    if workers < 2 or len(batches) < 4 or not can_fork():
+    if workers < 2 or len(batches) < 4:
         for batch in batches:
-            yield from _render_batch(plan, batch)
+            yield from _render_batch(plan.settings, batch, plan.loaded.records(_entry_paths(batch)))
         return
-    global _FORKED_PLAN
-    _FORKED_PLAN = plan  # inherited by the forked workers, not pickled
-    try:
-        with process_pool(workers, fork=True) as pool:
-            for rendered in pool.map(_render_in_worker, batches):
-                yield from rendered
-    finally:
-        _FORKED_PLAN = None
+    payloads = ((plan.settings, batch, plan.loaded.encoded(_entry_paths(batch))) for batch in batches)
+    with process_pool(workers, fork=False) as pool:
+        for rendered in pool.map(_render_in_worker, payloads):
+            yield from rendered
 
 
-def _render_batch(plan: Plan, batch: Sequence[Feed]) -> list[dict[str, bytes]]:
-    records = plan.loaded.records(entry.path for feed in batch for entry in feed.entries)
+def _entry_paths(batch: Sequence[Feed]) -> Iterator[str]:
+    return (entry.path for feed in batch for entry in feed.entries)
+
+
+def _render_batch(settings: Settings, batch: Sequence[Feed], records: dict[str, Record]) -> list[dict[str, bytes]]:
     html = {path: entry_html(record) for path, record in records.items()}  # once per record, every format
     rendered = []
     for feed in batch:
         entries = [records[entry.path] for entry in feed.entries]
         contents = [html[entry.path] for entry in feed.entries]
-        files = render_atom_rss(feed, entries, plan.settings, contents)
-        files.update(render_json(feed, entries, plan.settings, contents))
+        files = render_atom_rss(feed, entries, settings, contents)
+        files.update(render_json(feed, entries, settings, contents))
         rendered.append(files)
     return rendered
 
 
-_FORKED_PLAN: Plan | None = None
-
-
-def _render_in_worker(batch: Sequence[Feed]) -> list[dict[str, bytes]]:
+def _render_in_worker(payload: tuple[Settings, Sequence[Feed], dict[str, tuple[bytes, bytes]]]) -> list[dict[str, bytes]]:
+    settings, batch, encoded = payload
     with gc_paused():
-        return _render_batch(_FORKED_PLAN, batch)
+        return _render_batch(settings, batch, decode_records(encoded))
 
 
 def render_page(plan: Plan, path: str) -> bytes:
