@@ -51,6 +51,8 @@ class Row:
     details: bytes | None
     #: marshal'd tuple of (field, reason).
     problems: bytes
+    #: False when the file could not be read: nothing to cache, it is read again next time.
+    cacheable: bool = True
 
 
 def default_cache_dir() -> Path:
@@ -165,7 +167,7 @@ class ParseCache:
             if failed:
                 continue
             now = time.time_ns() if now_ns is None else now_ns
-            stored = [row for row in rows if now - row.mtime_ns >= RACY_NS]
+            stored = [row for row in rows if row.cacheable and now - row.mtime_ns >= RACY_NS]
             try:
                 db.executemany(
                     "INSERT OR REPLACE INTO records VALUES (?, ?, ?, ?, ?, ?)",

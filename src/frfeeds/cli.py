@@ -123,6 +123,8 @@ def build(out: Path, settings: Settings, cache: ParseCache | None, progress: boo
             else:
                 tree.put(path, render_page(plan, path))
         report = _report(plan)
+        if plan.loaded.transient:  # a file could not be read: the next build reads it again
+            key = ""
         result = tree.commit(Manifest(key, plan.digests, plan.pages_digest, report))
     return report, result
 

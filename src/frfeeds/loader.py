@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import os
 import stat
+import zlib
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from frfeeds.cache import ParseCache, Row, decode_problems, encode_problems
@@ -43,6 +44,10 @@ class Loaded:
     _details: dict[str, bytes] = field(repr=False)
     _cache: ParseCache | None = field(repr=False)
     _files: list[RecordFile] = field(repr=False, default_factory=list)
+    #: Files rejected because they could not be read (an I/O error, not their content):
+    #: such a rejection is never cached, and a reader of the folder tries them again.
+    transient: tuple[str, ...] = ()
+    _held: Held | None = field(repr=False, default=None)
 
     @classmethod
     def empty(cls) -> Loaded:
@@ -61,6 +66,8 @@ class Loaded:
         in a worker process."""
         paths = list(dict.fromkeys(paths))
         details = {path: self._details[path] for path in paths if path in self._details}
+        if self._held is not None:
+            details.update((path, self._held.details(path)) for path in paths if path not in details)
         missing = [path for path in paths if path not in details]
         if missing and self._cache is not None:
             details.update(self._cache.details(missing))
@@ -73,6 +80,43 @@ class Loaded:
                     raise RecordError(by_path[path].display, "file", "changed while being read; run again")
                 details[path] = row.details
         return {path: (self._summary_bytes[path], details[path]) for path in paths}
+
+    def hold(self, paths: Iterable[str]) -> Loaded:
+        """This load holding the details of the given records in memory, and nothing to
+        read them from: rendering those records then reads no cache row and no file, so
+        neither a record changing on disk nor another process pruning the cache can
+        fail it. Raises RecordError when a record changed while it was being read."""
+        encoded = self.encoded(paths)
+        held = Held.pack({path: detail for path, (_, detail) in encoded.items()})
+        return replace(self, _details={}, _cache=None, _files=[], _held=held)
+
+
+@dataclass(frozen=True)
+class Held:
+    """Details bytes of many records, compressed into one buffer.
+
+    One bytes object rather than one per record: processes forked from the one that
+    made it (gunicorn's workers) share its pages, since reading it touches no
+    per-record reference count.
+    """
+
+    blob: bytes
+    #: Path -> (start, end) of its compressed details in blob.
+    spans: dict[str, tuple[int, int]]
+
+    @classmethod
+    def pack(cls, details: dict[str, bytes]) -> Held:
+        parts, spans, offset = [], {}, 0
+        for path, data in details.items():
+            packed = zlib.compress(data, 1)
+            spans[path] = (offset, offset + len(packed))
+            parts.append(packed)
+            offset += len(packed)
+        return cls(b"".join(parts), spans)
+
+    def details(self, path: str) -> bytes:
+        start, end = self.spans[path]
+        return zlib.decompress(memoryview(self.blob)[start:end])
 
 
 def decode_records(encoded: dict[str, tuple[bytes, bytes]]) -> dict[str, Record]:
@@ -109,7 +153,9 @@ def load_records(
     if parsed:
         results.extend((row.path, row.summary, row.details, row.problems) for row in parsed)
         results.sort(key=lambda result: result[0])
-    return _assemble(files, results, len(parsed), cache)
+    loaded = _assemble(files, results, len(parsed), cache)
+    transient = tuple(row.path for row in parsed if not row.cacheable)
+    return replace(loaded, transient=transient) if transient else loaded
 
 
 def parse_files(
@@ -143,32 +189,60 @@ def _parse_chunk(items: list[RecordFile]) -> list[Row]:
 
 
 def parse_file(item: RecordFile) -> Row:
-    """Read and validate one file; never raises for anything the file contains."""
+    """Read and validate one file; never raises for anything the file contains.
+
+    The row is keyed by the size and mtime of the file as it was read (which may differ
+    from the scan's, when it changed in between), so a cached parse always names the
+    content it came from. A file that could not be read gives a row that is not cached:
+    a rejection lasts as long as its cause.
+    """
     try:
-        data = _read_front_matter(item.display)
-        record, dropped = record_from_mapping(data, item.path, item.display)
+        raw, size, mtime_ns = _read(item.display)
+    except _Unreadable as exc:
+        return Row(item.path, item.size, item.mtime_ns, None, None, encode_problems([("file", exc.reason)]), False)
+    try:
+        record, dropped = record_from_mapping(_front_matter(raw, item.display), item.path, item.display)
     except RecordError as exc:
-        return Row(item.path, item.size, item.mtime_ns, None, None, encode_problems([(exc.field, exc.reason)]))
+        return Row(item.path, size, mtime_ns, None, None, encode_problems([(exc.field, exc.reason)]))
     summary, details = encode(record)
-    return Row(item.path, item.size, item.mtime_ns, summary, details,
+    return Row(item.path, size, mtime_ns, summary, details,
                encode_problems((problem.field, problem.reason) for problem in dropped))
 
 
-def _read_front_matter(display: str) -> object:
+class _Unreadable(Exception):
+    """The file could not be read now: nothing is known of its content."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def _read(display: str) -> tuple[bytes, int, int]:
+    """The file's bytes (at most the limit, +1 to tell it is over) and the size and
+    mtime it had while they were read."""
     try:
-        info = os.stat(display)
-        if not stat.S_ISREG(info.st_mode):  # a FIFO would block open() forever
-            raise RecordError(display, "file", "is not a regular file")
-        if info.st_size > MAX_FILE_BYTES:
-            raise RecordError(display, "file", f"is larger than {MAX_FILE_BYTES // 1024} KiB")
-        with open(display, "rb") as handle:
-            # read(n) allocates n bytes first: ask for the file's size (+1 to see it grew),
-            # not the limit, or every 4 KB record costs a 1 MiB allocation
-            raw = handle.read(info.st_size + 1)
-            if len(raw) > info.st_size:  # it grew since the stat: read on, up to the limit
-                raw += handle.read(MAX_FILE_BYTES + 1 - len(raw))
+        # O_NONBLOCK: a FIFO put where a record was would block open() forever
+        fd = os.open(display, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except OSError as exc:
-        raise RecordError(display, "file", f"cannot be read: {exc.strerror or exc}") from None
+        raise _Unreadable(f"cannot be read: {exc.strerror or exc}") from None
+    with open(fd, "rb") as handle:
+        try:
+            before = os.fstat(fd)
+            if not stat.S_ISREG(before.st_mode):
+                raise _Unreadable("is not a regular file")
+            # read(n) allocates n bytes first: ask for the file's size, not the limit, or
+            # every 4 KB record costs a 1 MiB allocation (+1: a file over the limit shows
+            # as such; one that grew shows in the second fstat)
+            raw = handle.read(min(before.st_size, MAX_FILE_BYTES) + 1)
+            after = os.fstat(fd)
+        except OSError as exc:
+            raise _Unreadable(f"cannot be read: {exc.strerror or exc}") from None
+    if (before.st_size, before.st_mtime_ns) != (after.st_size, after.st_mtime_ns):
+        raise _Unreadable("changed while being read")
+    return raw, after.st_size, after.st_mtime_ns
+
+
+def _front_matter(raw: bytes, display: str) -> object:
     if len(raw) > MAX_FILE_BYTES:
         raise RecordError(display, "file", f"is larger than {MAX_FILE_BYTES // 1024} KiB")
     if not raw.strip():

@@ -1,0 +1,118 @@
+"""A rejection lives as long as its cause: I/O errors are never cached, and a cached
+parse always names the content it came from."""
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+
+import pytest
+
+from conftest import SEEDS, record_text, write_record
+from frfeeds.cache import open_cache
+from frfeeds.loader import load_records
+from frfeeds.scan import scan_records
+
+OLD = time.time() - 100  # older than the cache's racy window
+
+
+def test_a_record_replaced_between_scan_and_read_is_cached_as_read(tmp_path):
+    """A sync tool restores a file, mtime and all, that was caught half-written: the
+    half-written parse must not be taken for the restored file."""
+    folder = tmp_path / "records"
+    good = record_text(title="Whole story")
+    path = write_record(folder, "story.md", good)
+    os.utime(path, (OLD, OLD))
+    cache = open_cache(folder, tmp_path / "cache")
+    scanned = scan_records(folder)
+    broken = good[: len(good) // 2].ljust(len(good), " ")  # same size, cut mid-write
+    path.write_text(broken)
+    os.utime(path, (OLD + 50, OLD + 50))
+    first = load_records(folder, cache, files=scanned)
+    assert [problem.field for problem in first.rejected] == ["front matter"] and not first.summaries
+    path.write_text(good)
+    os.utime(path, (OLD, OLD))  # back as the scan saw it
+    second = load_records(folder, cache)
+    assert not second.rejected and [summary.url for summary in second.summaries] == ["https://example.com/story"]
+    cache.close()
+
+
+def test_a_record_changing_while_read_is_rejected_and_not_cached(tmp_path, monkeypatch):
+    import frfeeds.loader
+
+    folder = tmp_path / "records"
+    os.utime(write_record(folder, "story.md", record_text()), (OLD, OLD))
+    cache = open_cache(folder, tmp_path / "cache")
+    real_fstat, calls = os.fstat, []
+
+    def fstat_seeing_a_write(fd):  # the second look, after the read, sees the file grown
+        info = real_fstat(fd)
+        calls.append(fd)
+        if len(calls) == 2:
+            return os.stat_result((*info[:6], info.st_size + 1, *info[7:]))
+        return info
+
+    monkeypatch.setattr(frfeeds.loader.os, "fstat", fstat_seeing_a_write)
+    first = load_records(folder, cache)
+    monkeypatch.undo()
+    assert [str(problem) for problem in first.rejected] == [f"{folder}/story.md: file: changed while being read"]
+    assert first.transient == ("story.md",)
+    assert "story.md" not in cache.rows()
+    again = load_records(folder, cache)
+    assert not again.rejected and len(again.summaries) == 1 and again.parsed == 1
+    cache.close()
+
+
+def without_root_privileges(*command: str) -> list[str]:
+    """The command as root without the right to ignore file permissions, so that a test
+    run as root (as in CI) meets permissions the way a user does."""
+    if os.geteuid() != 0:
+        return list(command)
+    if shutil.which("setpriv") is None:
+        pytest.skip("setpriv (util-linux) is needed to drop root's file-permission override")
+    return ["setpriv", "--bounding-set=-dac_override,-dac_read_search", *command]
+
+
+def test_an_unreadable_record_made_readable_is_published_by_the_next_build(tmp_path):
+    records = tmp_path / "records"
+    shutil.copytree(SEEDS, records)
+    locked = records / "000_0caf8a9d4d505239.txt"
+    for path in records.iterdir():
+        os.utime(path, (OLD, OLD))
+    locked.chmod(0)
+    build = without_root_privileges(sys.executable, "-m", "frfeeds.cli", "build", str(tmp_path / "out"),
+                                    "--records", str(records), "--quiet")
+    env = {**os.environ, "FRFEEDS_CACHE": str(tmp_path / "cache")}
+    first = subprocess.run(build, capture_output=True, text=True, env=env, timeout=120)
+    assert first.returncode == 0, first.stderr
+    assert f"{locked}: file: cannot be read: Permission denied" in first.stderr
+    assert "rejected 1" in first.stdout
+    locked.chmod(0o644)  # a chmod changes neither size nor mtime
+    second = subprocess.run(build, capture_output=True, text=True, env=env, timeout=120)
+    assert second.returncode == 0 and "Permission denied" not in second.stderr, second.stderr
+    assert "rejected 0" in second.stdout
+    assert b"https://www.cbsnews.com/video/facial-recognition" in (tmp_path / "out/feeds/all.atom").read_bytes()
+
+
+RELOAD_SCRIPT = """
+import os, sys
+from frfeeds.app import create_app
+app = create_app({"RECORDS": sys.argv[1], "BASE_URL": "https://feeds.example.org", "RELOAD_INTERVAL": 3600})
+reloader = app.extensions["frfeeds"]
+before = len(reloader.tree.plan.loaded.rejected)
+os.chmod(sys.argv[2], 0o644)
+reloaded = reloader.check()
+print(before, reloaded, len(reloader.tree.plan.loaded.rejected), b"facial-recognition-video" in app.test_client().get("/feeds/all.atom").data)
+"""
+
+
+def test_an_unreadable_record_made_readable_is_published_by_the_next_reload(tmp_path):
+    records = tmp_path / "records"
+    shutil.copytree(SEEDS, records)
+    locked = records / "000_0caf8a9d4d505239.txt"
+    locked.chmod(0)
+    command = without_root_privileges(sys.executable, "-c", RELOAD_SCRIPT, str(records), str(locked))
+    env = {**os.environ, "FRFEEDS_CACHE": str(tmp_path / "cache")}
+    result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=120)
+    assert result.stdout.split() == ["1", "True", "0", "True"], result.stdout + result.stderr
