@@ -2,14 +2,18 @@
 
 import gzip
 import json
+import os
+import shutil
 import subprocess
 import sys
+import time
 
 import pytest
 from werkzeug.http import http_date
 
 from conftest import SEEDS, build, record_text, tree, write_record
 from frfeeds.app import create_app
+from frfeeds.cache import open_cache
 
 BASE = "https://feeds.example.org"
 
@@ -60,6 +64,7 @@ def test_content_types_carry_utf8(client, path, media_type):
 ETAG_PROBE = """
 import sys
 from frfeeds.app import create_app
+from frfeeds.cache import open_cache
 client = create_app({"RECORDS": sys.argv[1], "BASE_URL": "https://feeds.example.org"}).test_client()
 for path in ("/feeds/ai.atom", "/feeds.opml"):
     print(client.get(path).headers["ETag"], client.get(path, headers={"Accept-Encoding": "gzip"}).headers["ETag"])
@@ -205,3 +210,47 @@ def test_bad_configuration_is_a_usage_error(tmp_path):
 
 def test_dates_in_headers_are_http_dates(client):
     assert client.get("/feeds/all.rss").headers["Last-Modified"] == http_date(1621224480)
+
+
+def test_requests_read_nothing_from_disk_after_the_load(tmp_path, monkeypatch):
+    """Once loaded, every file is answered from memory: the records and the parse cache
+    may change or vanish (another process pruning it, an editor deleting files) until
+    the next reload, and every path still gets the bytes a build gave."""
+    records = tmp_path / "records"
+    shutil.copytree(SEEDS, records)
+    for path in records.iterdir():  # old enough to be cached (see cache.RACY_NS)
+        os.utime(path, (time.time() - 10, time.time() - 10))
+    out = tmp_path / "out"
+    assert build(out, "--records", str(records), "--base-url", BASE) == 0  # fills the cache
+    app = create_app({"RECORDS": str(records), "BASE_URL": BASE, "RELOAD_INTERVAL": 3600})
+    assert app.extensions["frfeeds"].tree.plan.loaded.parsed == 0  # all from the cache
+    other = open_cache(records, tmp_path / "frfeeds-cache")  # as another worker's reload would
+    other.update([], removed=[path.name for path in records.iterdir()])
+    other.close()
+    shutil.rmtree(records)
+    client = app.test_client()
+    for path, data in tree(out).items():
+        response = client.get(f"/{path}")
+        assert (response.status_code, response.data) == (200, data), path
+
+
+def test_a_file_that_cannot_be_rendered_is_its_last_version_or_a_503(tmp_path, monkeypatch, caplog):
+    import frfeeds.served
+
+    app = create_app({"RECORDS": str(SEEDS), "BASE_URL": BASE, "RELOAD_INTERVAL": 3600})
+    client = app.test_client()
+    before = client.get("/feeds/ai.atom").data
+
+    def broken(*args, **kwargs):
+        raise MemoryError("no room to render")
+
+    monkeypatch.setattr(frfeeds.served, "render_feeds", broken)
+    reloader = app.extensions["frfeeds"]
+    reloader.tree = frfeeds.served.ServedTree(reloader.tree.plan, frfeeds.served.RenderMemo(), reloader.log)
+    assert client.get("/feeds/ai.atom").status_code == 503  # nothing rendered in this memo yet
+    reloader.tree = frfeeds.served.ServedTree(reloader.tree.plan, reloader.memo, reloader.log)
+    response = client.get("/feeds/ai.atom")
+    assert (response.status_code, response.data) == (200, before)  # the last good bytes
+    unavailable = client.get("/feeds/all.rss")
+    assert unavailable.status_code == 503 and unavailable.headers["Retry-After"] == "3600"
+    assert "cannot render feeds/all.rss (MemoryError: no room to render): nothing to serve" in caplog.text

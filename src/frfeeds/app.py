@@ -17,7 +17,7 @@ from frfeeds.cache import open_cache
 from frfeeds.config import load_settings
 from frfeeds.errors import UsageError
 from frfeeds.reloader import Reloader
-from frfeeds.served import MEDIA_TYPES
+from frfeeds.served import MEDIA_TYPES, Unavailable
 
 DEFAULT_RELOAD_INTERVAL = 60.0
 #: Test-config keys (as in ``create_app({"RECORDS": ...})``) -> setting names.
@@ -32,6 +32,9 @@ NOT_FOUND = """<!DOCTYPE html>
 and <a href="{root}/feeds.opml">feeds.opml</a> subscribes a reader to all of them.</p>
 </body></html>
 """
+
+
+UNAVAILABLE = "This feed cannot be served right now; try again shortly.\n"
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
@@ -84,7 +87,11 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     @app.get("/<path:path>")
     def serve(path: str) -> Response:
-        served = g.frfeeds_served = reloader.tree.get(path)
+        try:
+            served = g.frfeeds_served = reloader.tree.get(path)
+        except Unavailable:  # logged by the tree; the next reload or request may succeed
+            return Response(UNAVAILABLE, 503, content_type="text/plain; charset=utf-8",
+                            headers={"Retry-After": str(max(1, int(interval))), "Cache-Control": "no-store"})
         if served is None:
             return Response(NOT_FOUND.format(root=escape(request.script_root)), 404, content_type="text/html; charset=utf-8")
         response = Response(served.data, content_type=f"{served.media_type}; charset=utf-8")

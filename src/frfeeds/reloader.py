@@ -14,7 +14,12 @@ from frfeeds.config import Settings
 from frfeeds.loader import Loaded
 from frfeeds.scan import RecordFile, scan_records, signature
 from frfeeds.served import RenderMemo, ServedTree
-from frfeeds.site import plan_from, plan_site
+from frfeeds.errors import RecordError
+from frfeeds.site import hold_entries, plan_from, plan_site
+
+
+#: Loads tried in a row when records change while being read.
+RELOAD_ATTEMPTS = 3
 
 
 class Reloader:
@@ -25,7 +30,7 @@ class Reloader:
         self.cache = cache
         self.memo = RenderMemo()
         #: What requests are answered from; replaced whole, never changed in place.
-        self.tree = ServedTree(plan_from(settings, Loaded.empty()), self.memo)
+        self.tree = ServedTree(plan_from(settings, Loaded.empty()), self.memo, log)
         self.loaded_at: dt.datetime | None = None
         self.last_error: str | None = None
         self._signature: str | None = None
@@ -62,21 +67,34 @@ class Reloader:
             files = scan_records(self.settings.records)
         except Exception as exc:  # noqa: BLE001 - any failure keeps the last good tree
             return self._failed(exc)
-        if signature(files) == self._signature:
+        if signature(files) == self._signature and not self.tree.plan.loaded.transient:
+            # the tree is what the folder holds (again: it may have been away meanwhile)
+            self.last_error = None
             return False
         return self.reload(files)
 
     def reload(self, files: list[RecordFile] | None = None) -> bool:
+        """Load the records folder into a new served tree; on failure keep the last one.
+
+        A record changing while it is read fails one attempt; the folder is scanned and
+        loaded again (what did not change comes from the cache), up to three times.
+        """
         self._checked = time.monotonic()
-        try:
-            if files is None:
-                files = scan_records(self.settings.records)
-            plan = plan_site(self.settings, self.cache, files)
-        except Exception as exc:  # noqa: BLE001
-            return self._failed(exc)
+        for attempt in range(1, RELOAD_ATTEMPTS + 1):
+            try:
+                if files is None:
+                    files = scan_records(self.settings.records)
+                plan = hold_entries(plan_site(self.settings, self.cache, files))
+                break
+            except RecordError as exc:
+                if attempt == RELOAD_ATTEMPTS:
+                    return self._failed(exc)
+                files = None
+            except Exception as exc:  # noqa: BLE001 - any failure keeps the last good tree
+                return self._failed(exc)
         for problem in plan.loaded.rejected + plan.loaded.dropped:
             self.log.warning("%s", problem)
-        self.tree = ServedTree(plan, self.memo)
+        self.tree = ServedTree(plan, self.memo, self.log)
         self._signature = signature(files)
         self.loaded_at = dt.datetime.now(dt.timezone.utc)
         self.last_error = None

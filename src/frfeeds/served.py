@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import gzip
 import hashlib
+import logging
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -43,12 +44,18 @@ class Served:
         return self._gzip[0]
 
 
+class Unavailable(Exception):
+    """A file of the tree could not be rendered, and no earlier version of it is held."""
+
+
 class RenderMemo:
     """Rendered files by (path, input digest), least recently used dropped past a byte budget."""
 
     def __init__(self, budget: int = MEMO_BYTES) -> None:
         self.budget = budget
         self._items: OrderedDict[tuple[str, str], Served] = OrderedDict()
+        #: Path -> the digest it was last rendered with.
+        self._latest: dict[str, str] = {}
         self._size = 0
         self._lock = threading.Lock()
 
@@ -64,18 +71,33 @@ class RenderMemo:
             if key in self._items:
                 return
             self._items[key] = served
+            self._latest[key[0]] = key[1]
             self._size += len(served.data)
             while self._size > self.budget and len(self._items) > 1:
-                _, dropped = self._items.popitem(last=False)
+                (path, digest), dropped = self._items.popitem(last=False)
                 self._size -= len(dropped.data)
+                if self._latest.get(path) == digest:
+                    del self._latest[path]
+
+    def latest(self, path: str) -> Served | None:
+        """The version of a path rendered last, whatever its inputs."""
+        with self._lock:
+            digest = self._latest.get(path)
+            return None if digest is None else self._items.get((path, digest))
 
 
 class ServedTree:
-    """The files of one plan, by tree path."""
+    """The files of one plan, by tree path.
 
-    def __init__(self, plan: Plan, memo: RenderMemo) -> None:
+    The plan must hold its entries (site.hold_entries): a request renders from memory
+    only. Should rendering fail all the same, the path's last rendered version is
+    served, or Unavailable raised.
+    """
+
+    def __init__(self, plan: Plan, memo: RenderMemo, log: logging.Logger | None = None) -> None:
         self.plan = plan
         self._memo = memo
+        self._log = log or logging.getLogger("frfeeds")
         self._feeds = {path: feed for feed in plan.feeds for path in feed_paths(feed)}
         self._newest = max((feed.updated for feed in plan.feeds), default=EPOCH)
 
@@ -85,6 +107,17 @@ class ServedTree:
 
     def get(self, path: str) -> Served | None:
         """The file at a tree path, or None when the tree has no such file."""
+        try:
+            return self._get(path)
+        except Exception as exc:  # noqa: BLE001 - a request is answered whatever went wrong
+            served = self._memo.latest(path)
+            state = "serving its last version" if served else "nothing to serve"
+            self._log.error("cannot render %s (%s: %s): %s", path, type(exc).__name__, exc, state)
+            if served is None:
+                raise Unavailable(path) from exc
+            return served
+
+    def _get(self, path: str) -> Served | None:
         if path in PAGES:
             key = (path, self.plan.pages_digest)
             served = self._memo.get(key)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import marshal
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from frfeeds import __version__
 from frfeeds.cache import ParseCache
@@ -57,6 +57,12 @@ def plan_from(settings: Settings, loaded: Loaded) -> Plan:
                                    tuple(entry.digest for entry in feed.entries))) for feed in feeds}
     pages = tuple((feed.path, feed.kind, feed.title, len(feed.entries), _stamp(feed)) for feed in feeds)
     return Plan(settings, loaded, selection, feeds, digests, _digest((stamp, pages)))
+
+
+def hold_entries(plan: Plan) -> Plan:
+    """The plan holding every entry's details in memory (Loaded.hold): rendering any of
+    its feeds then reads nothing from disk. What a served tree is made from."""
+    return replace(plan, loaded=plan.loaded.hold(_entry_paths(plan.feeds)))
 
 
 def feed_paths(feed: Feed) -> list[str]:
