@@ -10,8 +10,13 @@ starts the Procfile command with that warm cache and measures:
 - the time from starting gunicorn to the first full answer for the path;
 - with wrk (Debian package ``wrk``): full responses, full gzip responses and 304s
   (If-None-Match), each as requests per second and p50/p99 latency;
+- the same full responses while 20 slow clients trickle their request headers one
+  byte a second (as a slowloris attack, or a mobile client on a bad link, would);
 - the memory of the master and every worker: RSS, and PSS (pages shared since the
   preload fork divided among their sharers).
+
+``--compare-sync`` runs everything a second time with gunicorn's sync workers (the
+Procfile's command with ``--worker-class sync --threads 1``), side by side in one run.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -61,11 +67,12 @@ def request(port: int, path: str, headers: dict | None = None) -> tuple[int, dic
         connection.close()
 
 
-def wrk(port: int, path: str, seconds: int, headers: dict) -> dict:
+def wrk(port: int, path: str, seconds: int, headers: dict, timeout: float | None = None) -> dict:
     command = ["wrk", "-t2", "-c32", f"-d{seconds}s", "--latency"]
     for name, value in headers.items():
         command += ["-H", f"{name}: {value}"]
-    output = subprocess.run(command + [f"http://127.0.0.1:{port}{path}"], capture_output=True, text=True, check=True).stdout
+    output = subprocess.run(command + [f"http://127.0.0.1:{port}{path}"], capture_output=True, text=True, check=True,
+                            timeout=timeout).stdout
     latency = dict(re.findall(r"^\s+(50|99)%\s+(\S+)$", output, re.M))
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
     return {
@@ -74,6 +81,25 @@ def wrk(port: int, path: str, seconds: int, headers: dict) -> dict:
         "p99": latency.get("99"),
         "errors": int(errors[1]) if errors else 0,
     }
+
+
+def slow_clients(port: int, path: str, count: int, stop: threading.Event) -> list[threading.Thread]:
+    """count connections sending a request's headers one byte a second until stop."""
+    def trickle():
+        request = f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Padding: {'a' * 200}".encode()
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+                for byte in request:
+                    if stop.wait(1):
+                        return
+                    sock.sendall(bytes([byte]))
+        except OSError:
+            return
+
+    threads = [threading.Thread(target=trickle, daemon=True) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    return threads
 
 
 def memory_mib(pid: int) -> tuple[float, float]:
@@ -88,6 +114,7 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--path", default="/feeds/ai.atom")
     parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--compare-sync", action="store_true", help="also measure gunicorn's sync workers")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         parser.error("wrk is not installed (apt-get install wrk)")
@@ -103,9 +130,19 @@ def main() -> int:
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
            "HOST": "127.0.0.1", "PORT": str(port), "WEB_CONCURRENCY": str(args.workers), "HOME": str(home),
            "FRFEEDS_RECORDS": str(records), "FRFEEDS_BASE_URL": f"http://127.0.0.1:{port}", "FRFEEDS_CACHE": str(cache)}
+    setups = [("Procfile", procfile_command())]
+    if args.compare_sync:
+        setups.append(("sync workers", procfile_command() + " --worker-class sync --threads 1"))
+    for name, command in setups:
+        print(f"{name}: {command}")
+        measure(command, env, port, args)
+    return 0
+
+
+def measure(command: str, env: dict, port: int, args: argparse.Namespace) -> None:
     log = open(REPO / "bench-data" / "gunicorn.log", "w")
     started = time.perf_counter()
-    server = subprocess.Popen(["bash", "-c", f"exec {procfile_command()} --access-logfile /dev/null"],
+    server = subprocess.Popen(["bash", "-c", f"exec {command} --access-logfile /dev/null"],
                               env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         while True:  # the first full answer for the path, counted from gunicorn's start
@@ -119,15 +156,17 @@ def main() -> int:
                 raise SystemExit("gunicorn exited; see bench-data/gunicorn.log")
         first = time.perf_counter() - started
         etag = headers["ETag"]
-        print(f"{args.records} records (warm parse cache), {args.workers} workers: first answer for {args.path} "
+        print(f"  {args.records} records (warm parse cache), {args.workers} workers: first answer for {args.path} "
               f"{first:.2f} s after starting gunicorn ({headers['Content-Length']} bytes)")
         runs = {
-            "full": wrk(port, args.path, args.seconds, {}),
-            "full, gzip": wrk(port, args.path, args.seconds, {"Accept-Encoding": "gzip"}),
-            "304": wrk(port, args.path, args.seconds, {"If-None-Match": etag}),
+            "full": lambda: wrk(port, args.path, args.seconds, {}),
+            "full, gzip": lambda: wrk(port, args.path, args.seconds, {"Accept-Encoding": "gzip"}),
+            "304": lambda: wrk(port, args.path, args.seconds, {"If-None-Match": etag}),
+            "full, 20 slow": lambda: while_slow(port, args),
         }
-        for name, result in runs.items():
-            print(f"  {name:<11} {result['rps']:>9.0f} req/s   p50 {result['p50']:>8}   p99 {result['p99']:>8}"
+        for name, run in runs.items():
+            result = run()
+            print(f"  {name:<13} {result['rps']:>9.0f} req/s   p50 {result['p50']:>8}   p99 {result['p99']:>8}"
                   f"   non-2xx/3xx {result['errors']}")
         workers = subprocess.run(["pgrep", "-P", str(server.pid)], capture_output=True, text=True).stdout.split()
         rss, pss = memory_mib(server.pid)
@@ -138,7 +177,22 @@ def main() -> int:
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=60)
-    return 0
+        log.close()
+
+
+def while_slow(port: int, args: argparse.Namespace) -> dict:
+    """Full responses measured while 20 slow clients hold connections open."""
+    stop = threading.Event()
+    threads = slow_clients(port, args.path, 20, stop)
+    time.sleep(2)
+    try:
+        return wrk(port, args.path, args.seconds, {}, timeout=args.seconds + 20)
+    except subprocess.TimeoutExpired:
+        return {"rps": 0.0, "p50": "stalled", "p99": "stalled", "errors": 0}
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=5)
 
 
 if __name__ == "__main__":

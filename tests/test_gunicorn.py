@@ -8,6 +8,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -15,7 +16,7 @@ import feedparser
 import pytest
 from reader import make_reader
 
-from conftest import REPO, SEEDS, record_text, write_record
+from conftest import REPO, SEEDS, build, record_text, tree, write_record
 
 RELOAD = 1.0
 WORKERS = 2
@@ -35,7 +36,7 @@ def free_port() -> int:
 
 
 class Server:
-    def __init__(self, records: Path, log: Path):
+    def __init__(self, records: Path, log: Path, reload: float = RELOAD):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = log
@@ -47,7 +48,7 @@ class Server:
             "WEB_CONCURRENCY": str(WORKERS),
             "FRFEEDS_RECORDS": str(records),
             "FRFEEDS_BASE_URL": self.url,
-            "FRFEEDS_RELOAD_INTERVAL": str(RELOAD),
+            "FRFEEDS_RELOAD_INTERVAL": str(reload),
             "HOME": str(log.parent),  # gunicorn 27 puts a control socket under $HOME
         }
         self.output = open(log, "w")
@@ -212,3 +213,184 @@ def test_frfeeds_serve_for_local_use(tmp_path):
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def test_health_returns_to_ok_when_the_folder_comes_back(server, records):
+    records.rename(records.with_name("away"))
+    time.sleep(RELOAD * 2.5)
+    assert json.loads(server.get("/healthz")[2])["status"] == "degraded"
+    records.with_name("away").rename(records)  # back, unchanged: nothing to reload, all is well again
+    deadline = time.monotonic() + RELOAD + 5
+    while {json.loads(server.get("/healthz")[2])["status"] for _ in range(8)} != {"ok"}:
+        assert time.monotonic() < deadline, "a worker stayed degraded"
+        time.sleep(0.2)
+
+
+class Churn(threading.Thread):
+    """Records added, edited, deleted, corrupted, half-written and the folder renamed away
+    and back, every half second, as an editor and a sync job would. Edits and deletions
+    hit the folder's existing records too, whose parses the app took from the cache."""
+
+    def __init__(self, records: Path):
+        super().__init__(daemon=True)
+        self.records = records
+        self.existing = sorted(path.relative_to(records) for path in records.rglob("*.md"))[::7]
+        self.stop = threading.Event()
+
+    def run(self):
+        step = 0
+        while not self.stop.is_set():
+            name = f"churn-{step % 7}.md"
+            text = record_text(title=f"Churn {step}", url=f"https://example.com/churn/{step % 7}",
+                               date=f"2022-02-{1 + step % 28:02d}T00:00:00Z")
+            old = self.records / self.existing[step % len(self.existing)]
+            action = step % 7
+            if action == 0:
+                write_record(self.records, name, text)
+            elif action == 1 and old.exists():  # an existing record edited
+                old.write_text(old.read_text().replace("title: ", "title: Edited ", 1))
+            elif action == 2:
+                old.unlink(missing_ok=True)
+            elif action == 3:
+                write_record(self.records, name, "---\ntitle: [broken\n---\n")
+            elif action == 4:  # written in two halves, read in between
+                with open(self.records / name, "w") as handle:
+                    handle.write(text[: len(text) // 2])
+                    handle.flush()
+                    time.sleep(0.2)
+                    handle.write(text[len(text) // 2:])
+            elif action == 5 and step % 14 == 5:
+                away = self.records.with_name("away")
+                self.records.rename(away)
+                time.sleep(0.3)
+                away.rename(self.records)
+            step += 1
+            time.sleep(0.5)
+
+
+def hammer(server: Server, paths: list[str], seconds: float) -> list[tuple[str, int]]:
+    """Concurrent GETs (some conditional) for seconds: every (path, status) seen."""
+    statuses: list[tuple[str, int]] = []
+    etags: dict[str, str] = {}
+
+    def client(offset: int):
+        deadline = time.monotonic() + seconds
+        index = offset
+        while time.monotonic() < deadline:
+            path = paths[index % len(paths)]
+            headers = {"If-None-Match": etags[path]} if path in etags and index % 3 == 0 else {}
+            status, response_headers, _ = server.get(path, headers)
+            if "ETag" in response_headers:
+                etags[path] = response_headers["ETag"]
+            statuses.append((path, status))
+            index += 1
+
+    threads = [threading.Thread(target=client, args=(offset,)) for offset in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return statuses
+
+
+def served_tree_equals_build(server: Server, records: Path, out: Path) -> None:
+    """Every file a fresh build of records gives is served with the same bytes, by every worker."""
+    assert build(out, "--records", str(records), "--base-url", server.url, "--no-cache", "--quiet") == 0
+    built = tree(out)
+    deadline = time.monotonic() + RELOAD + 10
+    while True:
+        differing = [path for path, data in built.items() for _ in range(2) if server.get(f"/{path}")[2] != data]
+        if not differing:
+            return
+        assert time.monotonic() < deadline, f"served files differ from a fresh build: {differing[:5]}"
+        time.sleep(0.5)
+
+
+@pytest.fixture
+def corpus(tmp_path, generated):
+    """The generated records, their parses in the (test's own) cache: the app then loads
+    summaries from the cache and reads a record's details only when it needs them."""
+    folder = tmp_path / "corpus"
+    shutil.copytree(generated, folder)
+    for path in folder.rglob("*.md"):  # old enough to be cached (see cache.RACY_NS)
+        os.utime(path, (time.time() - 10, time.time() - 10))
+    assert build(tmp_path / "warm", "--records", str(folder), "--quiet") == 0
+    return folder
+
+
+def test_records_churning_under_load_give_no_5xx_then_a_fresh_builds_bytes(tmp_path, corpus):
+    server = Server(corpus, tmp_path / "gunicorn.log")
+    try:
+        # every file of the feeds too big to vanish meanwhile, the pages and the health check
+        big = [path[:-5] for path, data in tree(tmp_path / "warm").items()
+               if path.endswith(".json") and len(json.loads(data)["items"]) >= 10]
+        paths = [f"/{feed}.{ext}" for feed in big for ext in ("atom", "rss", "json")] + ["/feeds.opml", "/", "/healthz"]
+        assert len(big) > 5 and all(server.get(path)[0] == 200 for path in paths)
+        for round_ in range(2):
+            churn = Churn(corpus)
+            churn.start()
+            statuses = hammer(server, paths, seconds=6)
+            churn.stop.set()
+            churn.join()
+            failed = [(path, status) for path, status in statuses if status not in (200, 304)]
+            assert len(statuses) > 100 and not failed, (round_, failed[:10], server.log.read_text()[-3000:])
+            served_tree_equals_build(server, corpus, tmp_path / f"fresh-{round_}")
+        assert "Traceback" not in server.log.read_text()
+    finally:
+        server.stop()
+
+
+def test_a_cli_build_sharing_the_cache_while_the_app_serves_gives_no_5xx(tmp_path, corpus):
+    """The CLI prunes the cache rows of deleted records while the workers still serve
+    feeds holding them (their next reload is far off): answers come from the workers'
+    memory, never from the rows."""
+    server = Server(corpus, tmp_path / "gunicorn.log", reload=3600)
+    try:
+        server.every_worker("/healthz", lambda body: json.loads(body)["status"] == "ok", timeout=10)
+        out = tmp_path / "out"
+        assert build(out, "--records", str(corpus), "--base-url", server.url, "--quiet") == 0
+        tree_paths = sorted(tree(out))
+        for path in sorted(corpus.rglob("*.md"))[:3]:
+            path.unlink()
+        assert build(out, "--records", str(corpus), "--base-url", server.url, "--quiet") == 0  # prunes the rows
+        built = [(path, server.get(f"/{path}")[0]) for path in tree_paths for _ in range(2)]
+        assert {status for _, status in built} == {200}, [item for item in built if item[1] != 200][:5]
+    finally:
+        server.stop()
+
+
+def slow_client(port: int, seconds: float, stop: threading.Event) -> None:
+    """Sends a request's headers one byte a second (a slowloris client)."""
+    request = b"GET /feeds/all.atom HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Padding: " + b"a" * 64
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+        for byte in request[: int(seconds)]:
+            if stop.is_set():
+                return
+            try:
+                sock.sendall(bytes([byte]))
+            except OSError:
+                return
+            time.sleep(1)
+
+
+def test_slow_clients_do_not_stall_normal_requests(server):
+    stop = threading.Event()
+    slow = [threading.Thread(target=slow_client, args=(server.port, 15, stop), daemon=True) for _ in range(20)]
+    try:
+        for thread in slow:
+            thread.start()
+        time.sleep(1.5)  # every slow client connected and holding its request open
+        waits = []
+        deadline = time.monotonic() + 8
+        while time.monotonic() < deadline:
+            started = time.monotonic()
+            status, _, _ = server.get("/feeds/all.atom")
+            waits.append(time.monotonic() - started)
+            assert status == 200
+            time.sleep(0.2)
+        assert max(waits) < 1.0, f"{sum(w > 1 for w in waits)} of {len(waits)} requests took over 1 s"
+        assert all(thread.is_alive() for thread in slow)  # they were still trickling meanwhile
+    finally:
+        stop.set()
+        for thread in slow:
+            thread.join(timeout=5)
