@@ -10,7 +10,6 @@ feeds: $(VENV)/.installed
 	$(BIN)/frfeeds build out
 
 test: $(VENV)/.installed-test
-	@command -v java >/dev/null || { echo "make test: jing needs a Java runtime (e.g. apt-get install default-jre-headless)"; exit 1; }
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 $(VENV)/.installed: pyproject.toml
