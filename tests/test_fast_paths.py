@@ -10,7 +10,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import SEEDS, shared_path
+from conftest import SEEDS, shared_path, tree
 from frfeeds import clean
 from frfeeds.blockyaml import UNSUPPORTED, read_block
 from frfeeds.frontmatter import FastSafeLoader, _plain_value, parse_front_matter, split_front_matter
@@ -306,3 +306,22 @@ def test_clean_url_equals_its_general_version(url):
 def test_date_fast_values_stay_utc():
     when = parse_front_matter("d: 2001-12-14t21:59:43.10-05:00", "x")["d"]
     assert clean.clean_date(when) == dt.datetime(2001, 12, 15, 2, 59, 43, 100000, tzinfo=dt.timezone.utc)
+
+
+def test_fast_yaml_off_switch_gives_the_same_tree(tmp_path, generated):
+    """FRFEEDS_FAST_YAML=0 sends every document to libyaml's safe loader as PyYAML ships
+    it: a debugging aid that must change no byte."""
+    import os
+
+    trees = {}
+    for switch in ("1", "0"):
+        out = tmp_path / f"out-{switch}"
+        env = {**os.environ, "FRFEEDS_FAST_YAML": switch}
+        probe = subprocess.run([sys.executable, "-c", "import frfeeds.frontmatter as f; print(f.FAST)"],
+                               capture_output=True, text=True, env=env, check=True)
+        assert probe.stdout.strip() == ("True" if switch == "1" else "False")
+        result = subprocess.run([sys.executable, "-m", "frfeeds.cli", "build", str(out), "--records", str(generated),
+                                 "--no-cache", "--quiet"], capture_output=True, text=True, env=env, timeout=300)
+        assert result.returncode == 0, result.stderr
+        trees[switch] = tree(out)
+    assert trees["0"] == trees["1"] and len(trees["1"]) > 100

@@ -14,6 +14,8 @@ go to PyYAML's safe loader on libyaml, with two shortcuts that keep its results 
 
 from __future__ import annotations
 
+import os
+
 import yaml
 from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 from yaml.resolver import Resolver
@@ -34,6 +36,9 @@ _FENCES = ("---", "...")
 _TAG = "tag:yaml.org,2002:"
 _STR, _SEQ, _MAP, _MERGE = _TAG + "str", _TAG + "seq", _TAG + "map", _TAG + "merge"
 _BaseLoader = getattr(yaml, "CSafeLoader", None)
+#: ``FRFEEDS_FAST_YAML=0`` turns both shortcuts off, for debugging a suspected
+#: difference: every document then goes to libyaml's safe loader as PyYAML ships it.
+FAST = os.environ.get("FRFEEDS_FAST_YAML", "").strip().lower() not in ("0", "false", "no", "off")
 
 
 class _Fallback(Exception):
@@ -169,11 +174,15 @@ def split_front_matter(text: str, display: str) -> str:
 
 def parse_front_matter(front: str, display: str) -> object:
     """The YAML document as Python values, or RecordError naming the problem."""
-    data = read_block(front, _plain_value)
-    if data is not UNSUPPORTED:
-        return data
+    if FAST:
+        data = read_block(front, _plain_value)
+        if data is not UNSUPPORTED:
+            return data
     nesting = sum(front.count(char) for char in _NESTING_CHARS)
-    loader = FastSafeLoader if nesting <= _C_LOADER_MAX_NESTING else yaml.SafeLoader
+    if nesting > _C_LOADER_MAX_NESTING:
+        loader = yaml.SafeLoader
+    else:
+        loader = FastSafeLoader if FAST else _BaseLoader or yaml.SafeLoader
     try:
         data = yaml.load(front, Loader=loader)  # noqa: S506 - both are safe loaders
     except yaml.MarkedYAMLError as exc:
