@@ -1,0 +1,7 @@
+"""``python -m frfeeds``: the ``frfeeds`` command."""
+
+import sys
+
+from frfeeds.cli import main
+
+sys.exit(main())
