@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import stat
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from frfeeds.cache import ParseCache, Row, decode_problems, encode_problems
@@ -90,6 +90,9 @@ def load_records(
     """Read every record file under root (or those of a scan already made), parsing only
     what the cache lacks."""
     files = scan_records(root) if files is None else files
+    folders = [item for item in files if item.problem]  # subfolders that could not be listed
+    if folders:
+        files = [item for item in files if not item.problem]
     known = cache.rows() if cache is not None else {}
     # (path, summary, details, problems) per file, hits and fresh parses alike
     results: list[tuple] = []
@@ -109,7 +112,11 @@ def load_records(
     if parsed:
         results.extend((row.path, row.summary, row.details, row.problems) for row in parsed)
         results.sort(key=lambda result: result[0])
-    return _assemble(files, results, len(parsed), cache)
+    loaded = _assemble(files, results, len(parsed), cache)
+    if folders:  # reported like unreadable records, and counted with the rejected
+        problems = tuple(RecordError(item.display, "folder", item.problem) for item in folders)
+        loaded = replace(loaded, rejected=problems + loaded.rejected)
+    return loaded
 
 
 def parse_files(
