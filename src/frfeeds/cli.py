@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import errno
 import hashlib
+import logging
 import marshal
 import os
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from frfeeds import __version__
@@ -66,8 +68,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             include_unpublished=args.include_unpublished,
         )
         folder = None if args.no_cache else cache_folder(args.cache, os.environ.get("FRFEEDS_CACHE"))
-        report, result = build(args.out, settings, folder, progress=not args.quiet, wait=args.wait,
-                               on_wait=lambda: _say(f"waiting for another build of {args.out} to finish"))
+        with _warnings_to_stderr():
+            report, result = build(args.out, settings, folder, progress=not args.quiet, wait=args.wait,
+                                   on_wait=lambda: _say(f"waiting for another build of {args.out} to finish"))
     except UsageError as exc:
         print(f"frfeeds: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -196,6 +199,21 @@ def _seconds(text: str) -> float:
     if not 0 <= seconds < float("inf"):
         raise argparse.ArgumentTypeError(f"must be 0 or more seconds, not {text!r}")
     return seconds
+
+
+@contextlib.contextmanager
+def _warnings_to_stderr() -> Iterator[None]:
+    """The parse cache's warnings (a full disk, a damaged file) as ``frfeeds: warning:``
+    lines, like the build's own, for the length of a build."""
+    log = logging.getLogger("frfeeds")
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("frfeeds: warning: %(message)s"))
+    handler.setLevel(logging.WARNING)
+    log.addHandler(handler)
+    try:
+        yield
+    finally:
+        log.removeHandler(handler)
 
 
 def _say(message: str) -> None:
