@@ -308,6 +308,19 @@ def test_unreadable_subfolder_is_a_rejected_record_and_the_build_goes_on(shared_
     assert "feeds/locked.atom" in every_file(out)
 
 
+def test_unreadable_records_folder_is_one_line_and_the_old_tree_stands(shared_dir):
+    records = seed_records(shared_dir / "records")
+    env = {"FRFEEDS_CACHE": str(writable(shared_dir / "cache"))}
+    out = writable(shared_dir / "site") / "out"
+    assert cli("build", out, "--records", records, env=env, as_user=True).returncode == 0
+    before = every_file(shared_dir / "site")
+    records.chmod(0o000)  # not published as an empty folder: that would empty every feed
+    result = cli("build", out, "--records", records, env=env, as_user=True)
+    assert result.stderr == f"frfeeds: cannot read {records}: Permission denied (the previous tree is unchanged)\n"
+    assert_one_line(result)
+    assert every_file(shared_dir / "site") == before
+
+
 @pytest.mark.parametrize("case", ["folder not writable", "folder cannot be made", "file cannot be opened"])
 def test_unusable_cache_is_one_warning_and_the_build_runs_without(shared_dir, tmp_path, case):
     records = seed_records(shared_dir / "records")

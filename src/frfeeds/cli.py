@@ -20,7 +20,7 @@ from frfeeds.config import Settings, load_settings
 from frfeeds.errors import FrfeedsError, UsageError
 from frfeeds.scan import RecordFile, check_records_folder, scan_records, signature
 from frfeeds.workers import gc_off
-from frfeeds.writer import Manifest, TreeBusy, TreeWriter, WriteResult, state_file
+from frfeeds.writer import Manifest, TreeError, TreeWriter, WriteResult, state_file
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE = 0, 1, 2
 
@@ -68,20 +68,20 @@ def main(argv: Sequence[str] | None = None) -> int:
             include_unpublished=args.include_unpublished,
         )
         folder = None if args.no_cache else cache_folder(args.cache, os.environ.get("FRFEEDS_CACHE"))
-        with _warnings_to_stderr():
-            report, result = build(args.out, settings, folder, progress=not args.quiet, wait=args.wait,
-                                   on_wait=lambda: _say(f"waiting for another build of {args.out} to finish"))
+        try:
+            with _warnings_to_stderr():
+                report, result = build(args.out, settings, folder, progress=not args.quiet, wait=args.wait,
+                                       on_wait=lambda: _say(f"waiting for another build of {args.out} to finish"))
+        except OSError as exc:  # the disk, permissions: the swap is the last step, so nothing changed
+            raise TreeError(_os_failure(exc, args.out, settings.records)) from None
     except UsageError as exc:
         print(f"frfeeds: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    except TreeBusy as exc:
+    except TreeError as exc:
         _say(str(exc))
         return EXIT_REJECTED
     except FrfeedsError as exc:  # e.g. a record changed while being read: nothing was written
         print(f"frfeeds: error: {exc}", file=sys.stderr)
-        return EXIT_REJECTED
-    except OSError as exc:  # the disk, permissions: the swap is the last step, so nothing changed
-        _say(_os_failure(exc, args.out, settings.records))
         return EXIT_REJECTED
     files, feeds, unpublished, duplicates, rejected, dropped = report
     for rel, field_name, reason in rejected + dropped:
@@ -166,10 +166,11 @@ def _write(tree: TreeWriter, settings: Settings, cache: ParseCache | None, files
 def _os_failure(exc: OSError, out: Path, records: Path) -> str:
     """One line for an operating-system error: what could not be done, why, where, and
     that the previous tree stands (the swap is a build's last step)."""
-    where = f" ({exc.filename})" if exc.filename else ""
     reason = exc.strerror or str(exc)
     if exc.filename and _inside(exc.filename, records):
+        where = "" if _inside(records, exc.filename) else f": {exc.filename}"
         return f"cannot read {records}: {reason}{where} (the previous tree is unchanged)"
+    where = f": {exc.filename}" if exc.filename and not _inside(out, exc.filename) else ""
     advice = _ADVICE.get(exc.errno, "")
     if advice:
         advice = "; " + advice.format(folder=os.path.dirname(os.path.abspath(out)) or "/")

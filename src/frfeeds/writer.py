@@ -42,8 +42,9 @@ _AT_FDCWD = -100
 _LOCK_POLL = 0.1
 
 
-class TreeBusy(FrfeedsError):
-    """Another build of the same tree held its lock for longer than the build would wait."""
+class TreeError(FrfeedsError):
+    """The tree could not be built (its lock stayed taken, the disk failed); the message
+    is the whole line to show, and the previous tree stands."""
 
 
 @dataclass(frozen=True)
@@ -104,7 +105,7 @@ class TreeWriter:
         self.out.parent.mkdir(parents=True, exist_ok=True)
         self._lock = _acquire(_sibling(self.out, "lock"), self._wait, self._on_wait)
         if self._lock is None:
-            raise TreeBusy(f"cannot build {self.out}: another build of it still runs after {self._wait:g} s "
+            raise TreeError(f"cannot build {self.out}: another build of it still runs after {self._wait:g} s "
                            f"(its lock is {_sibling(self.out, 'lock')}); nothing was written")
         try:
             _recover(self.out)
