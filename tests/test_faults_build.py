@@ -425,3 +425,18 @@ def test_a_waiting_build_says_so_once_and_goes_on_when_the_lock_is_free(tmp_path
     assert waiting.returncode == 0 and stderr == "", stderr
     assert "feeds/fresh.atom" in every_file(out)
     assert sorted(os.listdir(tmp_path)) == ["frfeeds-cache", "out", "records"]  # the lock file is gone
+
+
+def test_simultaneous_builds_take_turns_and_end_right(tmp_path, generated):
+    expected = tmp_path / "expected"
+    assert run_cli("build", str(expected), "--records", str(generated), "--no-cache").returncode == 0
+    out = tmp_path / "site" / "out"
+    command = [sys.executable, "-m", "frfeeds.cli", "build", str(out), "--records", str(generated), "-q"]
+    builds = [subprocess.Popen(command + (["--no-cache"] if index % 2 else []), stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True) for index in range(4)]
+    results = [(build.communicate(timeout=300), build.returncode) for build in builds]
+    for (stdout, stderr), status in results:
+        assert status == 0, stderr
+        assert set(lines(stderr)) <= {f"frfeeds: waiting for another build of {out} to finish"}
+    assert every_file(out) == every_file(expected)
+    assert os.listdir(tmp_path / "site") == ["out"]

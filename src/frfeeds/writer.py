@@ -258,7 +258,8 @@ def _acquire(path: Path, wait: float | None, on_wait: Callable[[], None] | None)
     inherit it, so a killed build's orphans can never hold up the next build, and the
     kernel drops it when its process dies. The holder unlinks the file when done; a
     waiter that then gets a lock on the unlinked file sees that it is no longer the
-    file at path and tries again.
+    file at path and tries again. (A record lock belongs to a process: builds take turns
+    between processes, and a process runs one build at a time.)
     """
     started = None
     while True:
