@@ -120,12 +120,29 @@ def record_text(
 
 
 def tree(out: Path) -> dict[str, bytes]:
-    """Every file of a built tree (the marker aside) as path -> bytes."""
+    """Every file of a built tree (the marker aside) as path -> bytes: what is served."""
     return {
         path.relative_to(out).as_posix(): path.read_bytes()
         for path in sorted(out.rglob("*"))
         if path.is_file() and path.name != ".frfeeds-tree"
     }
+
+
+def every_file(folder: Path) -> dict[str, bytes]:
+    """Every entry under folder, hidden ones and the marker included, as path -> bytes
+    (a folder as b"<folder>", a link as its target): what a static host would publish."""
+    found = {}
+    for parent, folders, files in os.walk(folder):
+        for name in folders + files:
+            path = Path(parent, name)
+            key = path.relative_to(folder).as_posix()
+            if path.is_symlink():
+                found[key] = b"-> " + os.fsencode(os.readlink(path))
+            elif path.is_dir():
+                found[key] = b"<folder>"
+            else:
+                found[key] = path.read_bytes()
+    return dict(sorted(found.items()))
 
 
 def check_tree_valid(out: Path, atom_schema: Path, json_feed_validator) -> dict[str, int]:

@@ -92,7 +92,7 @@ def test_feeds_that_disappear_are_removed(tmp_path):
     assert not any("robots" in path for path in tree(out))
 
 
-def test_failed_write_leaves_previous_tree_whole(tmp_path, monkeypatch):
+def test_failed_write_leaves_previous_tree_whole(tmp_path, monkeypatch, capsys):
     records = tmp_path / "records"
     write_record(records, "a.md", record_text(url="https://example.com/a"))
     out = tmp_path / "out"
@@ -110,8 +110,11 @@ def test_failed_write_leaves_previous_tree_whole(tmp_path, monkeypatch):
         return real_open(path, mode, *args, **kwargs)
 
     monkeypatch.setattr(writer, "open", failing_open, raising=False)
-    with pytest.raises(OSError):
-        build(out, "--records", str(records))
+    capsys.readouterr()
+    assert build(out, "--records", str(records)) == 1
+    assert capsys.readouterr().err == (
+        f"frfeeds: cannot write {out}: No space left on device (the previous tree is unchanged; free some space and build again)\n"
+    )
     assert tree(out) == before
     assert leftovers(tmp_path) == []
 

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from conftest import SEEDS, build, record_text, tree, write_record
+from conftest import SEEDS, build, every_file, record_text, tree, write_record
 from frfeeds.cache import ParseCache, cache_file
 from frfeeds.config import Settings
 from frfeeds.site import plan_site, render_tree
-from frfeeds.writer import MARKER
+from frfeeds.writer import MARKER, state_file
 
 
 @pytest.fixture
@@ -30,7 +30,7 @@ def records(tmp_path, generated):
 def cold_tree(tmp_path: Path, records: Path) -> dict[str, bytes]:
     out = tmp_path / "cold"
     assert build(out, "--records", str(records), "--no-cache") == 0
-    return tree(out)
+    return every_file(out)
 
 
 def test_cold_cached_and_incremental_builds_give_the_same_bytes(tmp_path, records):
@@ -39,7 +39,7 @@ def test_cold_cached_and_incremental_builds_give_the_same_bytes(tmp_path, record
     for name in ("fills-cache", "from-cache"):
         out = tmp_path / name
         assert build(out, "--records", str(records), "--cache", str(cache)) == 0
-        assert tree(out) == cold, name
+        assert every_file(out) == cold, name
 
     # incremental: change a record, rebuild in place; must equal a cold build of the same records
     out = tmp_path / "from-cache"
@@ -47,12 +47,12 @@ def test_cold_cached_and_incremental_builds_give_the_same_bytes(tmp_path, record
     original = target.read_text()
     target.write_text(original.replace('title: "', 'title: "Changed ', 1))
     assert build(out, "--records", str(records), "--cache", str(cache)) == 0
-    assert tree(out) == cold_tree(tmp_path / "changed", records)
-    assert tree(out) != cold
+    assert every_file(out) == cold_tree(tmp_path / "changed", records)
+    assert every_file(out) != cold
 
     target.write_text(original)
     assert build(out, "--records", str(records), "--cache", str(cache)) == 0
-    assert tree(out) == cold
+    assert every_file(out) == cold
 
 
 def test_warm_cache_parses_nothing_and_changed_files_only(tmp_path, records):
@@ -91,7 +91,7 @@ def test_worker_processes_give_what_one_process_gives(tmp_path, records):
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
     assert "pools used: parse render" in result.stdout  # parse workers forked, render workers spawned
-    assert tree(out) == expected
+    assert every_file(out) == expected
 
 
 def filled_cache(tmp_path: Path, records: Path) -> Path:
@@ -125,7 +125,7 @@ def test_corrupt_cache_file_is_rebuilt(tmp_path, records, damage):
     assert parsed_with(path, records) == 0  # and rebuilt
     out = tmp_path / "after"
     assert build(out, "--records", str(records), "--cache", str(path.parent)) == 0
-    assert tree(out) == cold
+    assert every_file(out) == cold
 
 
 def test_cache_from_another_version_is_emptied(tmp_path, records):
@@ -150,7 +150,7 @@ def test_damaged_rows_are_parsed_again(tmp_path, records, table, column):
     assert parsed_with(path, records) == expected
     out = tmp_path / "after"
     assert build(out, "--records", str(records), "--cache", str(path.parent)) == 0
-    assert tree(out) == cold
+    assert every_file(out) == cold
 
 
 KILLER = """
@@ -208,27 +208,30 @@ def test_cache_written_by_a_killed_build_is_not_trusted(tmp_path, records, befor
     assert rows == (0 if before == "empty" else 305)  # the killed build's rows were rolled back
     out = tmp_path / "after"
     assert build(out, "--records", str(records), "--cache", str(cache_dir)) == 0
-    assert tree(out) == (cold if before == "empty" else cold_tree(tmp_path / "with-new", records))
+    assert every_file(out) == (cold if before == "empty" else cold_tree(tmp_path / "with-new", records))
 
 
-def test_damaged_manifest_means_a_full_build_that_rewrites_nothing(tmp_path, records):
+@pytest.mark.parametrize("damage", ["state", "marker"])
+def test_damaged_state_or_marker_means_a_full_build_that_rewrites_nothing(tmp_path, records, damage):
     out = tmp_path / "out"
     assert build(out, "--records", str(records)) == 0
     stamps = {path: (os.stat(out / path).st_ino, os.stat(out / path).st_mtime_ns) for path in tree(out)}
-    marker = out / MARKER
-    marker.write_bytes(marker.read_bytes()[:-40] + os.urandom(40))
+    expected = every_file(out)
+    damaged = state_file(tmp_path / "frfeeds-cache", out) if damage == "state" else out / MARKER
+    damaged.write_bytes(damaged.read_bytes()[:-40] + os.urandom(40))
     assert build(out, "--records", str(records)) == 0
     assert {path: (os.stat(out / path).st_ino, os.stat(out / path).st_mtime_ns) for path in tree(out)} == stamps
+    assert every_file(out) == expected  # the marker too is back to its one text
 
 
 def test_edited_output_file_is_restored(tmp_path, records):
     out = tmp_path / "out"
     assert build(out, "--records", str(records)) == 0
-    expected = tree(out)
+    expected = every_file(out)
     (out / "feeds" / "ai.atom").write_text("tampered")
     (out / "feeds" / "stray.txt").write_text("stray")
     assert build(out, "--records", str(records)) == 0
-    assert tree(out) == expected
+    assert every_file(out) == expected
 
 
 def test_no_cache_writes_no_cache(tmp_path, monkeypatch):

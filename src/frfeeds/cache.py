@@ -24,7 +24,7 @@ import sys
 import threading
 import time
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -60,15 +60,36 @@ def default_cache_dir() -> Path:
     return Path(base, "frfeeds")
 
 
-def open_cache(records: Path, folder: Path | None = None, setting: object = None) -> ParseCache | None:
-    """The parse cache of a records folder: in ``folder`` if given, else as ``setting``
-    (FRFEEDS_CACHE: a folder, or ``off``) says, else in ~/.cache/frfeeds."""
+def cache_folder(folder: Path | None = None, setting: object = None) -> Path | None:
+    """The parse cache folder: ``folder`` if given, else as ``setting`` (FRFEEDS_CACHE: a
+    folder, or ``off``) says, else ~/.cache/frfeeds; None for no cache."""
+    if folder is not None:
+        return folder
+    setting = "" if setting is None else str(setting)
+    if setting.lower() in ("off", "none", "0", "false"):
+        return None
+    return Path(setting) if setting else default_cache_dir()
+
+
+def open_cache(
+    records: Path, folder: Path | None = None, setting: object = None, warn: Callable[[str], None] | None = None
+) -> ParseCache | None:
+    """The parse cache of a records folder (in the folder cache_folder() names), or None.
+
+    A cache that cannot be used (its folder not writable, its file not openable, a
+    read-only or full disk) is one warning, to ``warn`` or the log, and no cache: a build
+    or an app runs without one rather than fail.
+    """
+    folder = cache_folder(folder, setting)
     if folder is None:
-        setting = "" if setting is None else str(setting)
-        if setting.lower() in ("off", "none", "0", "false"):
-            return None
-        folder = Path(setting) if setting else default_cache_dir()
-    return ParseCache(cache_file(folder, records))
+        return None
+    path = cache_file(folder, records)
+    try:
+        return ParseCache(path)
+    except (OSError, sqlite3.Error) as exc:
+        reason = f"{exc.strerror}: {exc.filename}" if isinstance(exc, OSError) and exc.strerror else str(exc)
+        (warn or log.warning)(f"parse cache {path} cannot be used ({reason}); going on without a cache")
+        return None
 
 
 def cache_file(cache_dir: Path, records: Path) -> Path:
@@ -84,6 +105,8 @@ class ParseCache:
         path.parent.mkdir(parents=True, exist_ok=True)
         try:
             self._open()
+        except sqlite3.OperationalError:  # cannot open (permissions, read-only, locked): not damage
+            raise
         except sqlite3.DatabaseError as exc:
             log.warning("parse cache %s unreadable (%s): rebuilding it", path, exc)
             self._delete_files()

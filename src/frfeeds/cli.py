@@ -3,21 +3,24 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import errno
 import hashlib
+import logging
 import marshal
 import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from frfeeds import __version__
-from frfeeds.cache import RACY_NS, ParseCache, open_cache
+from frfeeds.cache import RACY_NS, ParseCache, cache_folder, open_cache
 from frfeeds.config import Settings, load_settings
 from frfeeds.errors import FrfeedsError, UsageError
-from frfeeds.scan import RecordFile, scan_records, signature
+from frfeeds.scan import RecordFile, check_records_folder, scan_records, signature
 from frfeeds.workers import gc_off
-from frfeeds.writer import Manifest, TreeWriter, WriteResult
+from frfeeds.writer import Manifest, TreeError, TreeWriter, WriteResult, state_file
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE = 0, 1, 2
 
@@ -42,6 +45,8 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--cache", type=Path, help="parse cache folder (default FRFEEDS_CACHE or ~/.cache/frfeeds)")
     build.add_argument("--no-cache", action="store_true", help="parse every record, read and write no cache")
     build.add_argument("--quiet", "-q", action="store_true", help="no progress display")
+    build.add_argument("--wait", type=_seconds, metavar="SECONDS",
+                       help="wait at most this long for another build of OUT to finish (default: until it does)")
     serve = commands.add_parser("serve", help="serve the feed tree over HTTP for local use (deploy with gunicorn)")
     serve.add_argument("--records", type=Path, help="records folder (default ./seeds, or FRFEEDS_RECORDS)")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
@@ -62,15 +67,19 @@ def main(argv: Sequence[str] | None = None) -> int:
             amp=args.amp,
             include_unpublished=args.include_unpublished,
         )
-        cache = None if args.no_cache else open_cache(settings.records, args.cache, os.environ.get("FRFEEDS_CACHE"))
+        folder = None if args.no_cache else cache_folder(args.cache, os.environ.get("FRFEEDS_CACHE"))
         try:
-            report, result = build(args.out, settings, cache, progress=not args.quiet)
-        finally:
-            if cache is not None:
-                cache.close()
+            with _warnings_to_stderr():
+                report, result = build(args.out, settings, folder, progress=not args.quiet, wait=args.wait,
+                                       on_wait=lambda: _say(f"waiting for another build of {args.out} to finish"))
+        except OSError as exc:  # the disk, permissions: the swap is the last step, so nothing changed
+            raise TreeError(_os_failure(exc, args.out, settings.records)) from None
     except UsageError as exc:
         print(f"frfeeds: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except TreeError as exc:
+        _say(str(exc))
+        return EXIT_REJECTED
     except FrfeedsError as exc:  # e.g. a record changed while being read: nothing was written
         print(f"frfeeds: error: {exc}", file=sys.stderr)
         return EXIT_REJECTED
@@ -86,47 +95,136 @@ def main(argv: Sequence[str] | None = None) -> int:
     return EXIT_REJECTED if args.strict and (rejected or dropped) else EXIT_OK
 
 
-def build(out: Path, settings: Settings, cache: ParseCache | None, progress: bool = False) -> tuple[tuple, WriteResult]:
+def build(
+    out: Path,
+    settings: Settings,
+    cache_dir: Path | None,
+    progress: bool = False,
+    wait: float | None = None,
+    on_wait: Callable[[], None] | None = None,
+) -> tuple[tuple, WriteResult]:
     """Write the feed tree for settings to out, rendering only feeds whose inputs changed.
 
-    Returns the report (counts and problems) and what was written.
+    cache_dir holds the parse cache and the tree's state (None: neither; every feed is
+    rendered, and files are still written only when their bytes change). Nothing is
+    created before out is known to be frfeeds' own (or new). Returns the report (counts
+    and problems) and what was written.
     """
-    with gc_off(), TreeWriter(out) as tree:
+    check_records_folder(settings.records)
+    state = state_file(cache_dir, out) if cache_dir is not None else None
+    with gc_off(), TreeWriter(out, state, wait=wait, on_wait=on_wait) as tree:
         files = scan_records(settings.records)
         key = _inputs_key(settings, files)
         if tree.is_current(key):  # nothing changed since the last build: nothing to read
             return tree.manifest.report, WriteResult(0, len(tree.manifest.files), 0)
-        # imported only now: the no-change path above needs no YAML, feedgen or lxml
-        from frfeeds.progress import progress_bar
-        from frfeeds.site import PAGES, feed_paths, plan_site, render_feeds, render_page
-        from frfeeds.workers import cores
-
-        with progress_bar(len(files), "parsing", progress) as advance:
-            plan = plan_site(settings, cache, files, progress=advance)
-        previous = tree.manifest.digests if tree.manifest else {}
-        stale = []
-        for feed in plan.feeds:
-            paths = feed_paths(feed)
-            if previous.get(feed.path) == plan.digests[feed.path] and all(map(tree.unchanged, paths)):
-                for path in paths:
-                    tree.keep(path)
-            else:
-                stale.append(feed)
-        with progress_bar(len(stale), "rendering", progress) as advance:
-            for feed_files in render_feeds(plan, stale, workers=cores()):
-                for path, data in feed_files.items():
-                    tree.put(path, data)
-                advance(1)
-        for path in PAGES:
-            if tree.manifest and tree.manifest.pages == plan.pages_digest and tree.unchanged(path):
-                tree.keep(path)
-            else:
-                tree.put(path, render_page(plan, path))
-        report = _report(plan)
-        if plan.loaded.transient:  # a file could not be read: the next build reads it again
-            key = ""
-        result = tree.commit(Manifest(key, plan.digests, plan.pages_digest, report))
+        cache = open_cache(settings.records, cache_dir, warn=_warn) if cache_dir is not None else None
+        if cache is None:
+            tree.state = None  # the cache folder is unusable: no state there either
+        try:
+            report, result = _write(tree, settings, cache, files, key, progress)
+        finally:
+            if cache is not None:
+                cache.close()
+    if tree.state_error is not None:
+        _warn(f"the build state could not be saved ({tree.state_error.strerror}: {tree.state_error.filename}); "
+              "the next build renders every feed again")
     return report, result
+
+
+def _write(tree: TreeWriter, settings: Settings, cache: ParseCache | None, files: list[RecordFile], key: str,
+           progress: bool) -> tuple[tuple, WriteResult]:
+    # imported only now: the no-change path needs no YAML, feedgen or lxml
+    from frfeeds.progress import progress_bar
+    from frfeeds.site import PAGES, feed_paths, plan_site, render_feeds, render_page
+    from frfeeds.workers import cores
+
+    with progress_bar(len(files), "parsing", progress) as advance:
+        plan = plan_site(settings, cache, files, progress=advance)
+    previous = tree.manifest.digests if tree.manifest else {}
+    stale = []
+    for feed in plan.feeds:
+        paths = feed_paths(feed)
+        if previous.get(feed.path) == plan.digests[feed.path] and all(map(tree.unchanged, paths)):
+            for path in paths:
+                tree.keep(path)
+        else:
+            stale.append(feed)
+    with progress_bar(len(stale), "rendering", progress) as advance:
+        for feed_files in render_feeds(plan, stale, workers=cores()):
+            for path, data in feed_files.items():
+                tree.put(path, data)
+            advance(1)
+    for path in PAGES:
+        if tree.manifest and tree.manifest.pages == plan.pages_digest and tree.unchanged(path):
+            tree.keep(path)
+        else:
+            tree.put(path, render_page(plan, path))
+    report = _report(plan)
+    if plan.loaded.transient:  # a file or folder could not be read: the next build reads it again
+        key = ""
+    return report, tree.commit(Manifest(key, plan.digests, plan.pages_digest, report))
+
+
+def _os_failure(exc: OSError, out: Path, records: Path) -> str:
+    """One line for an operating-system error: what could not be done, why, where, and
+    that the previous tree stands (the swap is a build's last step)."""
+    reason = exc.strerror or str(exc)
+    if exc.filename and _inside(exc.filename, records):
+        where = "" if _inside(records, exc.filename) else f": {exc.filename}"
+        return f"cannot read {records}: {reason}{where} (the previous tree is unchanged)"
+    where = f": {exc.filename}" if exc.filename and not _inside(out, exc.filename) else ""
+    advice = _ADVICE.get(exc.errno, "")
+    if advice:
+        advice = "; " + advice.format(folder=os.path.dirname(os.path.abspath(out)) or "/")
+    return f"cannot write {out}: {reason}{where} (the previous tree is unchanged{advice})"
+
+
+_ADVICE = {
+    errno.ENOSPC: "free some space and build again",
+    errno.EDQUOT: "free some space and build again",
+    errno.EFBIG: "a file size limit (ulimit -f) stopped it",
+    errno.EROFS: "choose an OUT on a writable file system",
+    errno.EACCES: "frfeeds needs to write in {folder}, beside OUT",
+    errno.EPERM: "frfeeds needs to write in {folder}, beside OUT",
+}
+
+
+def _inside(path: str | bytes, folder: Path) -> bool:
+    path, folder = os.path.abspath(os.fsdecode(path)), os.path.abspath(folder)
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
+
+
+def _seconds(text: str) -> float:
+    try:
+        seconds = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number of seconds, not {text!r}") from None
+    if not 0 <= seconds < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be 0 or more seconds, not {text!r}")
+    return seconds
+
+
+@contextlib.contextmanager
+def _warnings_to_stderr() -> Iterator[None]:
+    """The parse cache's warnings (a full disk, a damaged file) as ``frfeeds: warning:``
+    lines, like the build's own, for the length of a build."""
+    log = logging.getLogger("frfeeds")
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("frfeeds: warning: %(message)s"))
+    handler.setLevel(logging.WARNING)
+    log.addHandler(handler)
+    try:
+        yield
+    finally:
+        log.removeHandler(handler)
+
+
+def _say(message: str) -> None:
+    print(f"frfeeds: {message}", file=sys.stderr, flush=True)
+
+
+def _warn(message: str) -> None:
+    _say(f"warning: {message}")
 
 
 def _inputs_key(settings: Settings, files: list[RecordFile]) -> str:

@@ -134,6 +134,9 @@ def load_records(
     """Read every record file under root (or those of a scan already made), parsing only
     what the cache lacks."""
     files = scan_records(root) if files is None else files
+    folders = [item for item in files if item.problem]  # subfolders that could not be listed
+    if folders:
+        files = [item for item in files if not item.problem]
     known = cache.rows() if cache is not None else {}
     # (path, summary, details, problems) per file, hits and fresh parses alike
     results: list[tuple] = []
@@ -155,7 +158,13 @@ def load_records(
         results.sort(key=lambda result: result[0])
     loaded = _assemble(files, results, len(parsed), cache)
     transient = tuple(row.path for row in parsed if not row.cacheable)
-    return replace(loaded, transient=transient) if transient else loaded
+    if transient:
+        loaded = replace(loaded, transient=transient)
+    if folders:  # reported like unreadable records, and counted with the rejected
+        problems = tuple(RecordError(item.display, "folder", item.problem) for item in folders)
+        loaded = replace(loaded, rejected=problems + loaded.rejected, transient=loaded.transient + tuple(
+            item.path for item in folders))
+    return loaded
 
 
 def parse_files(

@@ -22,22 +22,44 @@ class RecordFile:
     display: str
     size: int
     mtime_ns: int
+    #: Why a folder could not be listed ("" for a record file): the loader reports it as
+    #: a rejected record, and the build goes on without that folder's records.
+    problem: str = ""
+
+
+def check_records_folder(root: Path) -> None:
+    if not root.is_dir():
+        raise UsageError(f"records folder not found: {root}")
 
 
 def scan_records(root: Path) -> list[RecordFile]:
-    """Every record file under root, recursively, sorted by path; hidden names skipped."""
-    if not root.is_dir():
-        raise UsageError(f"records folder not found: {root}")
+    """Every record file under root, recursively, sorted by path; hidden names skipped.
+
+    A subfolder that cannot be listed is an entry with its problem set; the records
+    folder itself unreadable is an OSError (publishing it as empty would wipe the feeds).
+    """
+    check_records_folder(root)
     found: list[RecordFile] = []
     pending = [(str(root), "")]
     while pending:
         folder, prefix = pending.pop()
-        with os.scandir(folder) as entries:
+        try:
+            entries = os.scandir(folder)
+        except OSError as exc:
+            if not prefix:
+                raise
+            found.append(RecordFile(prefix.rstrip("/"), folder, -1, -1, f"cannot be read: {exc.strerror or exc}"))
+            continue
+        with entries:
             for entry in entries:
                 name = entry.name
                 if name.startswith("."):
                     continue
-                if entry.is_dir():  # follows links to folders, as os.walk lists them
+                try:
+                    is_folder = entry.is_dir()
+                except OSError:  # a link to a place it cannot look into
+                    is_folder = False
+                if is_folder:  # follows links to folders, as os.walk lists them
                     if not entry.is_symlink():
                         pending.append((entry.path, f"{prefix}{name}/"))
                 elif name.lower().endswith(RECORD_SUFFIXES):

@@ -42,11 +42,35 @@ def process_pool(workers: int, fork: bool | None = None) -> Iterator[ProcessPool
     if fork:
         gc.freeze()
     try:
-        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork" if fork else "spawn")) as pool:
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork" if fork else "spawn"),
+                                 initializer=die_with_parent, initargs=(os.getpid(),)) as pool:
             yield pool
     finally:
         if fork:
             gc.unfreeze()
+
+
+def die_with_parent(parent: int) -> None:
+    """Pool initializer: end this worker when the process that started it ends.
+
+    A build killed outright (SIGKILL, the OOM killer, a cancelled CI job) runs no exit
+    handlers, and its workers, blocked on a queue whose other end they hold themselves,
+    would live on as orphans. Linux's PR_SET_PDEATHSIG has the kernel kill the worker
+    when its parent dies; the getppid check covers a parent that died before the call.
+    Elsewhere this does nothing more than that check.
+    """
+    import ctypes
+    import ctypes.util
+    import signal
+
+    name = ctypes.util.find_library("c")
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(name, use_errno=True).prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
+    if os.getppid() != parent:
+        os._exit(1)
+
+
+_PR_SET_PDEATHSIG = 1
 
 
 @contextlib.contextmanager

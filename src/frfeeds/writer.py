@@ -5,9 +5,13 @@ at commit the unchanged ones are hard-linked in (never rewritten) and the staged
 is swapped in with one atomic rename-exchange. A build killed at any point leaves the
 previous tree in place; the next build clears what it left.
 
-The output folder belongs to frfeeds: its marker file (``.frfeeds-tree``) holds the
-manifest of the build that wrote it (file sizes and mtimes, feed input digests, the
-report), and a non-empty folder without one is refused.
+The tree holds nothing but what a static host should publish. Its one hidden file, the
+marker ``.frfeeds-tree``, is a fixed line of text that says frfeeds owns the folder (a
+non-empty folder without it is refused, before anything is created). What a build knows
+about the tree it wrote (feed input digests, file sizes and mtimes, the report) is its
+*state*, kept outside the tree, beside the parse cache, in a file named after the tree's
+real path; without one (``--no-cache``) every feed is rendered and only files whose bytes
+changed are written.
 """
 
 from __future__ import annotations
@@ -15,25 +19,37 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import ctypes.util
+import errno
 import fcntl
+import hashlib
 import marshal
 import os
 import shutil
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 
-from frfeeds.errors import UsageError
+from frfeeds.errors import FrfeedsError, UsageError
 
 MARKER = ".frfeeds-tree"
-_MARKER_HEAD = b"This folder is written by frfeeds build; its contents are replaced on every build.\n"
-_MANIFEST_FORMAT = 1
+#: The marker's bytes, the same in every tree: no record data, no build data.
+MARKER_TEXT = b"This folder is written by frfeeds build; its contents are replaced on every build.\n"
+_STATE_FORMAT = 2
 _RENAME_EXCHANGE = 2
 _AT_FDCWD = -100
+#: How often a build waiting for another one's lock tries again, in seconds.
+_LOCK_POLL = 0.1
+
+
+class TreeError(FrfeedsError):
+    """The tree could not be built (its lock stayed taken, the disk failed); the message
+    is the whole line to show, and the previous tree stands."""
 
 
 @dataclass(frozen=True)
 class Manifest:
-    """What the build that wrote a tree knew about it."""
+    """What the build that wrote a tree knew about it (its state)."""
 
     #: Digest of the inputs (settings, version, record files' sizes and mtimes); "" to never match.
     key: str = ""
@@ -54,36 +70,66 @@ class WriteResult:
     removed: int
 
 
-class TreeWriter:
-    """``with TreeWriter(out) as tree: tree.keep(...); tree.put(...); tree.commit(manifest)``."""
+def state_file(folder: Path, out: Path) -> Path:
+    """Where the state of the tree at out lives in a cache folder: one file per tree,
+    named after the tree's real path."""
+    key = hashlib.sha256(os.fsencode(os.path.realpath(out))).hexdigest()[:16]
+    return Path(folder, f"tree-{key}.state")
 
-    def __init__(self, out: Path) -> None:
+
+class TreeWriter:
+    """``with TreeWriter(out, state) as tree: tree.keep(...); tree.put(...); tree.commit(manifest)``.
+
+    ``state`` is the state file (None: no state, every file compared by its bytes);
+    ``wait`` bounds, in seconds, the wait for another build of the same tree (None: no
+    bound), and ``on_wait`` is called once if there is a wait at all.
+    """
+
+    def __init__(self, out: Path, state: Path | None = None, wait: float | None = None,
+                 on_wait: Callable[[], None] | None = None) -> None:
         out = Path(os.path.abspath(out))
         self.out = out.resolve() if out.is_symlink() else out
+        self.state = state
         self.manifest: Manifest | None = None
+        #: Whether the last commit (if any) could save its state; an OSError if not.
+        self.state_error: OSError | None = None
+        self._wait, self._on_wait = wait, on_wait
         self._stage = _sibling(self.out, "new")
         self._staged: set[str] = set()
         #: Kept path -> its (size, mtime_ns), which a hard link keeps.
         self._kept: dict[str, tuple[int, int]] = {}
-        self._lock = None
+        self._lock: int | None = None
 
     def __enter__(self) -> TreeWriter:
+        check_owned(self.out)  # before anything is created: a refused build leaves nothing
         self.out.parent.mkdir(parents=True, exist_ok=True)
-        self._lock = open(_sibling(self.out, "lock"), "a+b")  # one build at a time per tree
-        fcntl.flock(self._lock, fcntl.LOCK_EX)
-        _recover(self.out)
-        _check_owned(self.out)
-        self.manifest = read_manifest(self.out)
+        self._lock = _acquire(_sibling(self.out, "lock"), self._wait, self._on_wait)
+        if self._lock is None:
+            raise TreeError(f"cannot build {self.out}: another build of it still runs after {self._wait:g} s "
+                           f"(its lock is {_sibling(self.out, 'lock')}); nothing was written")
+        try:
+            _recover(self.out)
+            check_owned(self.out)  # again: another build or a person may have been at it meanwhile
+        except BaseException:
+            self._release()
+            raise
+        self.manifest = read_state(self.state, self.out) if self.state is not None else None
         return self
 
     def __exit__(self, *exc_info) -> None:
         shutil.rmtree(self._stage, ignore_errors=True)
+        self._release()
+
+    def _release(self) -> None:
         if self._lock is not None:
-            self._lock.close()
+            with contextlib.suppress(OSError):  # unlinked while held: see _acquire
+                os.unlink(_sibling(self.out, "lock"))
+            os.close(self._lock)
+            self._lock = None
 
     def is_current(self, key: str) -> bool:
         """Whether the tree was built from inputs with this key and is untouched since."""
-        if not key or self.manifest is None or self.manifest.key != key:
+        if not key or self.manifest is None or self.manifest.key != key or not _marker_ok(self.out):
             return False
         return _current_files(self.out) == set(self.manifest.files) and all(
             self.unchanged(path) for path in self.manifest.files
@@ -119,11 +165,11 @@ class TreeWriter:
         self._staged.add(path)
 
     def commit(self, manifest: Manifest) -> WriteResult:
-        """Make the tree exactly the kept and put files; record the manifest."""
+        """Make the tree exactly the kept and put files (and the marker); save the state."""
         removed = _current_files(self.out) - self._kept.keys() - self._staged
         files = dict(self._kept)
-        if not self._staged and not removed and self.out.is_dir():
-            self._write_marker(self.out, replace(manifest, files=files), in_place=True)
+        if not self._staged and not removed and self.out.is_dir() and _marker_ok(self.out):
+            self._save(replace(manifest, files=files))
             return WriteResult(0, len(files), 0)
         if not self._staged:
             self._stage.mkdir()
@@ -137,40 +183,59 @@ class TreeWriter:
             source, target = os.path.join(out, path), os.path.join(stage, path)
             try:
                 os.link(source, target)
-            except OSError:  # a file system without hard links
+            except OSError:  # a file system without hard links (a full disk fails the copy too)
                 shutil.copy2(source, target)
                 files[path] = _stat(target)
         files.update((path, _stat(os.path.join(stage, path))) for path in self._staged)
-        self._write_marker(self._stage, replace(manifest, files=files), in_place=False)
+        (self._stage / MARKER).write_bytes(MARKER_TEXT)
         _swap(self._stage, self.out)
+        self._save(replace(manifest, files=files))
         return WriteResult(len(self._staged), len(self._kept), len(removed))
 
-    def _write_marker(self, folder: Path, manifest: Manifest, in_place: bool) -> None:
-        data = _MARKER_HEAD + marshal.dumps(
-            (_MANIFEST_FORMAT, manifest.key, manifest.digests, manifest.pages, manifest.report, manifest.files), 4
-        )
-        if in_place:
-            if self.manifest is not None and (folder / MARKER).read_bytes() == data:
-                return
-            temporary = folder / f"{MARKER}.new"
+    def _save(self, manifest: Manifest) -> None:
+        """Save the state, atomically; a failure (the cache's disk full) costs the next
+        build its shortcuts only, so it is remembered in state_error, not raised."""
+        if self.state is None or manifest == self.manifest:
+            return
+        data = marshal.dumps((_STATE_FORMAT, os.path.realpath(self.out), manifest.key, manifest.digests,
+                              manifest.pages, manifest.report, manifest.files), 4)
+        temporary = self.state.with_name(self.state.name + ".new")  # builds of this tree take turns
+        try:
             temporary.write_bytes(data)
-            os.replace(temporary, folder / MARKER)
-        else:
-            (folder / MARKER).write_bytes(data)
+            os.replace(temporary, self.state)
+        except OSError as exc:
+            self.state_error = exc
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
+            with contextlib.suppress(OSError):
+                os.unlink(self.state)  # a stale state is safe (files are checked), but useless
 
 
-def read_manifest(out: Path) -> Manifest | None:
-    """The manifest in a tree's marker; None when absent, old or damaged (never trusted)."""
+def read_state(path: Path, out: Path) -> Manifest | None:
+    """The state saved for the tree at out; None when absent, old, damaged or another
+    tree's (never trusted: every file it names is checked against the disk before use)."""
     try:
-        data = (out / MARKER).read_bytes()
-        if not data.startswith(_MARKER_HEAD):
-            return None
-        version, key, digests, pages, report, files = marshal.loads(data[len(_MARKER_HEAD):])
+        data = path.read_bytes()
+        version, real, key, digests, pages, report, files = marshal.loads(data)
     except (OSError, ValueError, EOFError, TypeError):
         return None
-    if version != _MANIFEST_FORMAT or not isinstance(digests, dict) or not isinstance(files, dict):
+    if version != _STATE_FORMAT or real != os.path.realpath(out):
+        return None
+    if not isinstance(key, str) or not isinstance(digests, dict) or not isinstance(files, dict):
         return None
     return Manifest(key, digests, pages, report, files)
+
+
+def check_owned(out: Path) -> None:
+    """Refuse an output that exists and is not a tree frfeeds wrote (nor an empty folder)."""
+    out = Path(os.path.abspath(out))
+    if not out.exists():
+        return
+    if not out.is_dir():
+        raise UsageError(f"output {out} exists and is not a folder")
+    if (out / MARKER).is_file() or not any(out.iterdir()):
+        return
+    raise UsageError(f"output {out} is not empty and was not written by frfeeds; choose an empty or new folder")
 
 
 def _check_tree_path(path: str) -> None:
@@ -185,6 +250,43 @@ def _sibling(out: Path, role: str) -> Path:
     return out.with_name(f".{out.name}.frfeeds-{role}")
 
 
+def _acquire(path: Path, wait: float | None, on_wait: Callable[[], None] | None) -> int | None:
+    """Take the tree's lock file; wait for another build holding it, up to wait seconds
+    (then None).
+
+    A POSIX record lock (``lockf``), not ``flock``: forked worker processes do not
+    inherit it, so a killed build's orphans can never hold up the next build, and the
+    kernel drops it when its process dies. The holder unlinks the file when done; a
+    waiter that then gets a lock on the unlinked file sees that it is no longer the
+    file at path and tries again. (A record lock belongs to a process: builds take turns
+    between processes, and a process runs one build at a time.)
+    """
+    started = None
+    while True:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        try:
+            fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            os.close(fd)
+            if exc.errno not in (errno.EACCES, errno.EAGAIN):
+                raise
+            first = started is None
+            started = time.monotonic() if first else started
+            if wait is not None and time.monotonic() - started >= wait:
+                return None
+            if first and on_wait is not None:
+                on_wait()
+            time.sleep(_LOCK_POLL)
+            continue
+        try:
+            same = os.path.samestat(os.fstat(fd), os.stat(path))
+        except FileNotFoundError:
+            same = False
+        if same:
+            return fd
+        os.close(fd)
+
+
 def _recover(out: Path) -> None:
     """Clear what a killed build left; bring back a tree moved aside but not replaced."""
     old = _sibling(out, "old")
@@ -194,14 +296,12 @@ def _recover(out: Path) -> None:
         shutil.rmtree(leftover, ignore_errors=True)
 
 
-def _check_owned(out: Path) -> None:
-    if not out.exists():
-        return
-    if not out.is_dir():
-        raise UsageError(f"output {out} exists and is not a folder")
-    if (out / MARKER).is_file() or not any(out.iterdir()):
-        return
-    raise UsageError(f"output {out} is not empty and was not written by frfeeds; choose an empty or new folder")
+def _marker_ok(out: Path) -> bool:
+    try:
+        with open(out / MARKER, "rb") as handle:
+            return handle.read(len(MARKER_TEXT) + 1) == MARKER_TEXT
+    except OSError:
+        return False
 
 
 def _current_files(out: Path) -> set[str]:
@@ -248,16 +348,26 @@ def _swap(stage: Path, out: Path) -> None:
         return
     old = _sibling(out, "old")
     os.rename(out, old)  # a kill between these two renames is undone by _recover
-    os.rename(stage, out)
+    try:
+        os.rename(stage, out)
+    except OSError:
+        os.rename(old, out)
+        raise
     os.rename(old, stage)
 
 
 def _exchange(a: Path, b: Path) -> bool:
-    """Atomically swap two paths with renameat2(RENAME_EXCHANGE), where the system has it."""
+    """Atomically swap two paths with renameat2(RENAME_EXCHANGE); False where the system
+    or the file system lacks it, an OSError for any other failure."""
     renameat2 = getattr(_libc(), "renameat2", None)
     if renameat2 is None:
         return False
-    return renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0
+    if renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP):
+        return False
+    raise OSError(code, os.strerror(code), str(b))
 
 
 def _libc():
