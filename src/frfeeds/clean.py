@@ -112,13 +112,25 @@ def clean_text(value: object) -> str:
 def html_to_text(text: str) -> str:
     """Text with HTML in it as the plain text a browser would show: script and style
     elements and comments removed, tags of HTML elements removed (a block element's
-    leaves a space), then entities decoded once by ftfy (only the unambiguous ones,
-    ending in ``;``). What only looks like a tag (``<MSFT.O>``, ``a < b``, ``x<y``)
-    stays, as does a ``&`` that starts no entity."""
+    leaves a space), then entities decoded by ftfy (only the unambiguous ones, ending
+    in ``;``), escaped twice included (``game&amp;#39;s``: WordPress exports have them).
+    What only looks like a tag (``<MSFT.O>``, ``a < b``, ``x<y``) stays, as does a ``&``
+    that starts no entity."""
     if "<" in text:
         text = _HIDDEN_HTML.sub(" ", text)
         text = _TAG.sub(_tag_replacement, text)
-    return unescape_html(text) if "&" in text else text
+    for _ in range(_MAX_ESCAPES):
+        if "&" not in text:
+            break
+        decoded = unescape_html(text)
+        if decoded == text:
+            break
+        text = decoded
+    return text
+
+
+#: Entities escaped more than this many times are left as they are.
+_MAX_ESCAPES = 3
 
 
 def _tag_replacement(match: re.Match) -> str:
