@@ -42,11 +42,12 @@ _HOST_LABEL = r"[a-z0-9](?:[a-z0-9_-]{0,61}[a-z0-9])?"
 _HOST = re.compile(rf"^{_HOST_LABEL}(?:\.{_HOST_LABEL})*$")
 # What RFC 3986 allows in a path, query or fragment: unreserved, sub-delims, ":@/?"
 # and %XX. Anything else is percent-encoded as UTF-8 (RFC 3987 section 3.1).
-_URI_CHAR = r"(?:[A-Za-z0-9\-._~!$&'()*+,;=:@/?]|%[0-9A-Fa-f]{2})"
+_URI_CHARS = r"[A-Za-z0-9\-._~!$&'()*+,;=:@/?%]"  # "%": followed by two hex digits (_STRAY_PERCENT)
+_STRAY_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
 _NOT_URI_CHAR = re.compile(r"%(?![0-9A-Fa-f]{2})|[^A-Za-z0-9\-._~!$&'()*+,;=:@/?%]")
 _NOT_USERINFO_CHAR = re.compile(r"%(?![0-9A-Fa-f]{2})|[^A-Za-z0-9\-._~!$&'()*+,;=:%]")
 _PLAIN_URL = re.compile(
-    rf"(?i:https?)://{_HOST_LABEL}(?:\.{_HOST_LABEL})*(?::(\d{{1,5}}))?(?:[/?]{_URI_CHAR}*)?(?:#{_URI_CHAR}*)?"
+    rf"(?i:https?)://{_HOST_LABEL}(?:\.{_HOST_LABEL})*(?::(\d{{1,5}}))?(?:[/?]{_URI_CHARS}*)?(?:#{_URI_CHARS}*)?"
 )
 _URL_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*):")
 # Controls (a URL has no business holding them: refused, not encoded) and lone
@@ -181,7 +182,7 @@ def clean_url(value: object) -> str:
     if len(url) > MAX_URL:
         raise ValueError(f"is longer than {MAX_URL} characters")
     match = _PLAIN_URL.fullmatch(url)
-    if match and (match[1] is None or int(match[1]) <= 65535):
+    if match and (match[1] is None or int(match[1]) <= 65535) and ("%" not in url or not _STRAY_PERCENT.search(url)):
         return url  # the common shape, checked in one step; anything else in detail below
     return _url_to_uri(url)
 
