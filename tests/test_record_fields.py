@@ -15,7 +15,7 @@ from conftest import SEEDS, build, record_text, run_cli, tree, write_record
 from frfeeds.cache import ParseCache
 from frfeeds.codec import Decoder, encode
 from frfeeds.loader import load_records
-from frfeeds.records import Image, Provider, Record, Related, Topic
+from frfeeds.records import MAX_IMAGES, MAX_RELATED, MAX_TOPICS, Image, Provider, Record, Related, Topic
 
 
 def items(out):
@@ -78,7 +78,8 @@ def test_design_caps_are_counted_once_not_reported(tmp_path, capsys):
     assert build(out, "--records", str(records), "--strict") == 0  # a cap is not a problem
     captured = capsys.readouterr()
     assert captured.err == ""
-    assert "values dropped 0, long lists cut 4 (related and topics to 50 items, images to 20)" in captured.out
+    assert MAX_RELATED == MAX_TOPICS  # as the summary line says
+    assert f"values dropped 0, long lists cut 4 (related and topics to {MAX_RELATED} items, images to {MAX_IMAGES})" in captured.out
     item = {i["id"]: i for i in items(out)}["https://example.com/long"]
     assert item["content_html"].count("<li>") == 50 and len(item["tags"]) == 50
     # the parse cache carries them apart from the problems it reports

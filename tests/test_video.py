@@ -115,7 +115,7 @@ def test_left_out_players_are_reported(hostile_build):
     "https://www.youtube-nocookie.com/embed/abc", "https://youtube.com/embed/abc", "https://m.youtube.com/embed/abc",
     "https://player.vimeo.com/video/123",
 ])
-def test_video_hosts_are_embedded(tmp_path, src):
+def test_video_hosts_are_embedded(src):
     from frfeeds.clean import clean_html
 
     html, embeds, refused = clean_html(f'<iframe src="{src}" width="640"></iframe>')

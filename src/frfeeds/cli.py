@@ -84,6 +84,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"({result.written + result.unchanged} files: {result.written} changed, {result.removed} removed); "
         f"left out {unpublished} unpublished (published: false) and {removed} removed (removed: true), "
         f"merged {duplicates} duplicates (same webUrl), rejected {len(rejected)}, values dropped {len(dropped)}, "
+        # records.MAX_RELATED/MAX_TOPICS/MAX_IMAGES, written out: the no-change path loads no cleaning code
         f"long lists cut {capped} (related and topics to 50 items, images to 20)"
     )
     return EXIT_REJECTED if args.strict and (rejected or dropped) else EXIT_OK
