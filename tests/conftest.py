@@ -48,8 +48,11 @@ def atom_schema() -> Path:
 
 @pytest.fixture(scope="session")
 def json_feed_validator():
+    """The JSON Feed schema with format checks on: ``format: uri`` by rfc3986-validator."""
     schema = json.loads(shared_path("schemas", "jsonfeed-v1.1.schema.json").read_text())
-    return jsonschema.Draft7Validator(schema)
+    checker = jsonschema.Draft7Validator.FORMAT_CHECKER
+    assert "uri" in checker.checkers, "no uri format checker: install jsonschema[format-nongpl]"
+    return jsonschema.Draft7Validator(schema, format_checker=checker)
 
 
 @pytest.fixture(scope="session")

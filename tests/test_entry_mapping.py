@@ -42,7 +42,8 @@ def test_atom_entry_mapping(seeds_tree):
     assert "Related coverage" in entry.content[0].value and RELATED in entry.content[0].value
     assert entry.published == "2021-05-17T04:08:00+00:00" and entry.updated == "2021-05-17T04:08:00+00:00"
     assert entry.author_detail.name == "CBS News" and entry.author_detail.href == "https://cbsnews.com"
-    assert [(tag.term, tag.label) for tag in entry.tags] == [("computer-vision", "Computer Vision"), ("ai", "AI")]
+    assert [(tag.term, tag.label) for tag in entry.tags] == [("computer-vision", "Computer Vision"), ("ai", "AI"), ("article", "article")]
+    assert [tag.scheme for tag in entry.tags] == [f"{BASE}/feeds/"] * 2 + [f"{BASE}/types/"]  # type: its own scheme
     assert entry.media_content[0]["width"] == "1200" and entry.media_content[0]["height"] == "630"
     assert entry.media_thumbnail[0]["url"].startswith("https://cbsnews2.cbsistatic.com/")
     assert parsed.feed.id == f"{BASE}/feeds/providers/cbsnews.com.atom"
@@ -57,7 +58,7 @@ def test_rss_item_mapping(seeds_tree):
     assert "Related coverage" in item.content[0].value
     assert item.published == "Mon, 17 May 2021 04:08:00 +0000"
     assert item.author == "CBS News"  # dc:creator
-    assert [tag.term for tag in item.tags] == ["Computer Vision", "AI"]
+    assert [tag.term for tag in item.tags] == ["Computer Vision", "AI", "article"]
     assert item.media_content[0]["url"].startswith("https://cbsnews2.cbsistatic.com/")
     assert {(link.rel, link.href) for link in item.links} >= {("amphtml", CBS_AMP), ("amphtml", CBS_CDN)}
 
@@ -67,7 +68,8 @@ def test_json_item_mapping(seeds_tree):
     assert item["id"] == item["url"] == CBS
     assert item["date_published"] == item["date_modified"] == "2021-05-17T04:08:00Z"
     assert item["authors"] == [{"name": "CBS News", "url": "https://cbsnews.com"}]
-    assert item["tags"] == ["Computer Vision", "AI"]
+    assert item["tags"] == ["Computer Vision", "AI", "article"]
+    assert item["_frfeeds"] == {"type": "article"}
     assert item["image"].startswith("https://cbsnews2.cbsistatic.com/")
     assert item["_amp"] == {"url": CBS_AMP, "cdn_url": CBS_CDN}
 

@@ -241,7 +241,9 @@ def test_block_reader_agrees_on_dumped_documents(value, style, indent, unicode):
 
 
 def slow_clean_text(text: str) -> str:
-    """clean_text without its shortcuts: ftfy on all non-ASCII text, then every regex."""
+    """clean_text without its shortcuts: HTML decoding on all text, ftfy on all non-ASCII
+    text, then every regex."""
+    text = clean.html_to_text(text)
     if not text.isascii():
         import unicodedata
 
@@ -256,7 +258,8 @@ def slow_clean_text(text: str) -> str:
 
 MOJIBAKE = ["countryâ€™s", "cafÃ©", "Ã ", "Ð¿Ñ€Ð¸Ð²ÐµÑ‚", "â€œquotedâ€\x9d", "naÃ¯ve", "\x1b[31mred", "ﬁ", "e\u0301"]
 PIECES = st.sampled_from(MOJIBAKE + ["“smart”", " — ", "  ", "\t", "\n", "\u00a0", "\x00", "\x85", "\ud800", "\ufffe",
-                                     "plain", "Ñandú", "日本", "😀", "&amp;", "<b>", " "])
+                                     "plain", "Ñandú", "日本", "😀", "&amp;", "<b>", " ", "&#8217;", "&#195;&#169;",
+                                     "</p>", "<br/>", "AT&T", "a < b", "<ML>", "<!-- c -->", "<script>x</script>"])
 
 
 @settings(max_examples=400, deadline=None)
@@ -270,11 +273,14 @@ def test_mojibake_and_control_samples_get_ftfy(text):
     assert clean.clean_text(text) == slow_clean_text(text)
 
 
+URL_PATH_PIECES = st.sampled_from(["/", "?", "#", "%", "%2F", "%zz", "[", "]", "|", " ", "é", "/pokémon", "&", "=", "@", ":",
+                                    "~", "'", "\\", "^", "`", "{", "}", '"', "<", ">", "â€“", "a", "Z", "0", "-", "."])
 URLS = st.one_of(
     st.builds("{}://{}{}{}".format, st.sampled_from(["http", "https", "HTTPS", "ftp", "javascript"]),
               st.from_regex(r"[a-zA-Z0-9_.-]{0,20}", fullmatch=True),
               st.sampled_from(["", ":80", ":99999", ":x"]),
-              st.text(alphabet=st.characters(codec="utf-8"), max_size=12)),
+              st.one_of(st.text(alphabet=st.characters(codec="utf-8"), max_size=12),
+                        st.lists(URL_PATH_PIECES, max_size=10).map("".join))),
     st.text(max_size=30),
 )
 
@@ -289,7 +295,7 @@ def slow_clean_url(value):
         clean._PLAIN_URL = shortcut
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=1000, deadline=None)
 @given(URLS)
 def test_clean_url_equals_its_general_version(url):
     try:

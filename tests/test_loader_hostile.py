@@ -69,7 +69,9 @@ HOSTILE = {
     "data_url": (record_text(url="data:text/html,<script>alert(1)</script>"), "webUrl", ""),
     "relative_url": (record_text(url="/news/2021/story.html"), "webUrl", "absolute http(s)"),
     "url_without_host": (record_text(url="https:///path"), "webUrl", "host"),
-    "url_with_spaces": (record_text(url="https://example.com/a story"), "webUrl", "spaces"),
+    # a space in a path is encoded (%20); in a host it cannot be
+    "url_with_space_in_host": (record_text(url="https://exa mple.com/a story"), "webUrl", "host"),
+    "url_with_control_character": (record_text(url="https://example.com/a\x01story"), "webUrl", "control characters"),
     "bad_published_flag": (record_text(extra="published: maybe"), "published", "true or false"),
     "empty_file": ("", "file", "is empty"),
     "whitespace_file": ("  \n\n", "file", "is empty"),

@@ -1,5 +1,6 @@
 """Text with HTML, '&', '<', control characters or mojibake comes out as correct, escaped,
-XML-valid text; bad optional values are dropped and reported, the record kept."""
+XML-valid plain text (tags of HTML elements and entities decoded once, in cleaning);
+bad optional values are dropped and reported, the record kept."""
 
 import json
 
@@ -9,10 +10,11 @@ import pytest
 from conftest import build, check_tree_valid, record_text, tree, write_record
 from frfeeds.clean import clean_date, clean_host, clean_text, clean_url, slugify
 
-NASTY_TITLE = 'Tom & Jerry <script>alert("x")</script> ]]> \x01\x0b\x1f caf\u00c3\u00a9 \ufffe end'
+NASTY_TITLE = 'Tom & Jerry <script>alert("x")</script> <Rust> ]]> \x01\x0b\x1f caf\u00c3\u00a9 \ufffe end'
 NASTY_EXCERPT = "The countryâ€™s <b>biggest</b> &amp; best\x00 — 5 < 6 > 4"
-CLEAN_TITLE = 'Tom & Jerry <script>alert("x")</script> ]]> café end'
-CLEAN_EXCERPT = "The country’s <b>biggest</b> &amp; best — 5 < 6 > 4"
+# the script element and <b> are HTML (removed), "<Rust>" only looks like a tag (kept)
+CLEAN_TITLE = "Tom & Jerry <Rust> ]]> café end"
+CLEAN_EXCERPT = "The country’s biggest & best — 5 < 6 > 4"
 
 
 @pytest.fixture
@@ -45,7 +47,7 @@ def test_nasty_text_reads_back_exactly_in_xml_feeds(nasty_tree, ext):
     assert entry.link == "https://example.com/a?x=1&y=2"
     if ext == "atom":  # feedparser sanitizes RSS descriptions as HTML; Atom summary is text
         assert entry.summary == CLEAN_EXCERPT
-    assert entry.author == "<i>Evil</i> & Co"
+    assert entry.author == "Evil & Co"
 
 
 def test_nasty_text_reads_back_exactly_in_json_feed(nasty_tree):
@@ -53,9 +55,9 @@ def test_nasty_text_reads_back_exactly_in_json_feed(nasty_tree):
     assert item["title"] == CLEAN_TITLE
     assert item["summary"] == CLEAN_EXCERPT
     assert item["tags"] == ["AI & <ML>"]
-    assert "&lt;b&gt;biggest&lt;/b&gt; &amp;amp; best — 5 &lt; 6" in item["content_html"]
-    assert "<b>" not in item["content_html"]
-    assert "&lt;i&gt;Evil&lt;/i&gt; &amp; Co" in item["content_html"]
+    assert "<p>The country’s biggest &amp; best — 5 &lt; 6 &gt; 4</p>" in item["content_html"]
+    assert "<b>" not in item["content_html"] and "&lt;Rust&gt;" not in item["content_html"]  # title not in content
+    assert ">Evil &amp; Co</a>" in item["content_html"]
 
 
 def test_topic_with_markup_gets_a_plain_slug(nasty_tree):
@@ -162,7 +164,7 @@ def test_urls_must_be_absolute_http(raw):
 
 
 def test_text_keeps_what_is_already_right():
-    assert clean_text("“Curly” quotes, ﬁ ligature, ＡＩ width, &amp; entity") == "“Curly” quotes, ﬁ ligature, ＡＩ width, &amp; entity"
+    assert clean_text("“Curly” quotes, ﬁ ligature, ＡＩ width") == "“Curly” quotes, ﬁ ligature, ＡＩ width"
     assert clean_text(1984) == "1984"
     with pytest.raises(ValueError):
         clean_text(True)

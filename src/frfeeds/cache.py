@@ -30,7 +30,7 @@ from pathlib import Path
 
 from frfeeds import __version__
 
-FORMAT = 1
+FORMAT = 2
 #: marshal's format, pinned; the cache stamp records it.
 MARSHAL_VERSION = 4
 #: Everything a row's meaning depends on; any difference empties the cache.
@@ -49,7 +49,7 @@ class Row:
     mtime_ns: int
     summary: bytes | None
     details: bytes | None
-    #: marshal'd tuple of (field, reason).
+    #: encode_problems(): (field, reason) of values dropped (or of the rejection), and of lists cut at their cap.
     problems: bytes
     #: False when the file could not be read: nothing to cache, it is read again next time.
     cacheable: bool = True
@@ -240,9 +240,12 @@ def _transaction(db: sqlite3.Connection) -> Iterator[None]:
     db.execute("COMMIT")
 
 
-def encode_problems(problems: Iterable[tuple[str, str]]) -> bytes:
-    return marshal.dumps(tuple(problems), MARSHAL_VERSION)
+def encode_problems(problems: Iterable[tuple[str, str]], capped: Iterable[tuple[str, str]] = ()) -> bytes:
+    """A row's problems: (field, reason) pairs to report, and those of lists cut at a
+    design cap, which the build only counts."""
+    return marshal.dumps((tuple(problems), tuple(capped)), MARSHAL_VERSION)
 
 
-def decode_problems(data: bytes) -> tuple[tuple[str, str], ...]:
+def decode_problems(data: bytes) -> tuple[tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]]:
+    """(problems, capped), as encode_problems took them."""
     return marshal.loads(data)

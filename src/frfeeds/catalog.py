@@ -1,6 +1,6 @@
 """Decide which records go in which feed: pure functions over record Summaries, no I/O.
 
-select() leaves out unpublished stories and merges duplicates; build_catalog() groups
+select() merges duplicates and leaves out unpublished and removed stories; build_catalog() groups
 what remains into one feed for everything, one per topic and one per provider, each
 holding its newest entries.
 """
@@ -41,15 +41,19 @@ class Selection:
     """The records that will be published, and how many were left out and why."""
 
     records: tuple[Summary, ...]
+    #: Left out for ``published: false`` (and not removed).
     unpublished: int
     duplicates: int
+    #: Left out for ``removed: true``, whatever the settings.
+    removed: int = 0
 
 
 def select(records: Iterable[Summary], include_unpublished: bool = False) -> Selection:
-    """One record per webUrl (the one updated last), without ``published: false`` ones.
+    """One record per webUrl (the one updated last), without ``removed: true`` ones and,
+    unless include_unpublished, without ``published: false`` ones.
 
-    Duplicates are merged first, so a newer unpublished copy withdraws a story.
-    Ties are broken by the file's path, so the choice never depends on read order.
+    Duplicates are merged first, so a newer unpublished or removed copy withdraws a
+    story. Ties are broken by the file's path, so the choice never depends on read order.
     """
     by_url: dict[str, Summary] = {}
     duplicates = 0
@@ -61,8 +65,9 @@ def select(records: Iterable[Summary], include_unpublished: bool = False) -> Sel
                 continue
         by_url[record.url] = record
     unique = sorted(by_url.values(), key=lambda record: record.url)
-    chosen = tuple(r for r in unique if include_unpublished or r.is_published)
-    return Selection(chosen, len(unique) - len(chosen), duplicates)
+    kept = [r for r in unique if not r.is_removed]
+    chosen = tuple(r for r in kept if include_unpublished or r.is_published)
+    return Selection(chosen, len(kept) - len(chosen), duplicates, len(unique) - len(kept))
 
 
 def build_catalog(records: Iterable[Summary], limit: int) -> tuple[Feed, ...]:

@@ -6,14 +6,18 @@ Every function takes a raw value from YAML and returns the clean value or raises
 
 import datetime as dt
 import functools
+import ipaddress
 import re
 import unicodedata
 import warnings
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import ftfy
 import ftfy.bad_codecs  # noqa: F401 - registers the sloppy-windows codecs
+import idna
+import nh3
 from ftfy.chardata import CHARMAP_ENCODINGS, CONTROL_CHARS
+from ftfy.fixes import unescape_html
 from dateutil import parser as dateparser
 from anyascii import anyascii
 
@@ -34,12 +38,21 @@ _UNWANTED = re.compile(
     "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\u206a-\u206f\ufdd0-\ufdef\ufeff\ufff9-\ufffc\ufffe\uffff]"
 )
 _SPACES = re.compile(r"\s+")
-_URL_FORBIDDEN = re.compile(r"[\x00-\x20\x7f-\x9f\s<>\"\\^`{|}]")
 _HOST_LABEL = r"[a-z0-9](?:[a-z0-9_-]{0,61}[a-z0-9])?"
 _HOST = re.compile(rf"^{_HOST_LABEL}(?:\.{_HOST_LABEL})*$")
+# What RFC 3986 allows in a path, query or fragment: unreserved, sub-delims, ":@/?"
+# and %XX. Anything else is percent-encoded as UTF-8 (RFC 3987 section 3.1).
+_URI_CHARS = r"[A-Za-z0-9\-._~!$&'()*+,;=:@/?%]"  # "%": followed by two hex digits (_STRAY_PERCENT)
+_STRAY_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
+_NOT_URI_CHAR = re.compile(r"%(?![0-9A-Fa-f]{2})|[^A-Za-z0-9\-._~!$&'()*+,;=:@/?%]")
+_NOT_USERINFO_CHAR = re.compile(r"%(?![0-9A-Fa-f]{2})|[^A-Za-z0-9\-._~!$&'()*+,;=:%]")
 _PLAIN_URL = re.compile(
-    rf"(?i:https?)://{_HOST_LABEL}(?:\.{_HOST_LABEL})*(?::(\d{{1,5}}))?(?:[/?#][^\x00-\x20\x7f-\x9f\s<>\"\\^`{{|}}]*)?"
+    rf"(?i:https?)://{_HOST_LABEL}(?:\.{_HOST_LABEL})*(?::(\d{{1,5}}))?(?:[/?]{_URI_CHARS}*)?(?:#{_URI_CHARS}*)?"
 )
+_URL_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*):")
+# Controls (a URL has no business holding them: refused, not encoded) and lone
+# surrogates (not text: UTF-8 cannot encode them).
+_URL_REFUSED = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 _SLUG_JOINERS = re.compile(r"['’.]")
 _SLUG_WORDS = {"+": " plus ", "#": " sharp ", "&": " and ", "@": " at "}
 _SLUG_SEPARATORS = re.compile(r"[^a-z0-9]+")
@@ -75,10 +88,14 @@ _FTFY_GATE = _ftfy_gate()
 
 
 def clean_text(value: object) -> str:
-    """Text fit for any feed: mojibake repaired, controls removed, spaces folded, NFC."""
+    """Plain text fit for any feed: HTML tags and entities decoded (records copied from
+    WordPress carry ``What&#8217;s`` and ``<b>``), mojibake repaired, controls removed,
+    spaces folded, NFC. Text that is plain already (``AT&T``, ``a < b``) is kept."""
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
         raise ValueError(f"must be text, not {kind_of(value)}")
     text = str(value)
+    if "&" in text or "<" in text:  # no tag or entity without one of them
+        text = html_to_text(text)
     if not text.isascii():
         # ftfy on text it would leave alone is slow and useless: the gate finds what any
         # of its fixers acts on (tests check the result is ftfy's on every text)
@@ -93,6 +110,54 @@ def clean_text(value: object) -> str:
     return text
 
 
+def html_to_text(text: str) -> str:
+    """Text with HTML in it as the plain text a browser would show: script and style
+    elements and comments removed, tags of HTML elements removed (a block element's
+    leaves a space), then entities decoded by ftfy (only the unambiguous ones, ending
+    in ``;``), escaped twice included (``game&amp;#39;s``: WordPress exports have them).
+    What only looks like a tag (``<MSFT.O>``, ``a < b``, ``x<y``) stays, as does a ``&``
+    that starts no entity."""
+    if "<" in text:
+        text = _HIDDEN_HTML.sub(" ", text)
+        text = _TAG.sub(_tag_replacement, text)
+    for _ in range(_MAX_ESCAPES):
+        if "&" not in text:
+            break
+        decoded = unescape_html(text)
+        if decoded == text:
+            break
+        text = decoded
+    return text
+
+
+#: Entities escaped more than this many times are left as they are.
+_MAX_ESCAPES = 3
+
+
+def _tag_replacement(match: re.Match) -> str:
+    name = match[1].lower()
+    if name not in HTML_ELEMENTS:
+        return match[0]
+    return " " if name in _BLOCK_ELEMENTS else ""
+
+
+#: Names of HTML elements: a tag of one of these in text is markup, not words.
+HTML_ELEMENTS = frozenset(nh3.ALLOWED_TAGS) | frozenset(
+    "applet audio base basefont blink body button canvas dialog embed font form frame frameset head html iframe "
+    "input label legend link main marquee math meta noscript object optgroup option param picture section select "
+    "source svg template textarea tfoot title track video".split()
+)
+_BLOCK_ELEMENTS = frozenset(
+    "address article aside blockquote br caption dd details dialog div dl dt figcaption figure footer form h1 h2 h3 "
+    "h4 h5 h6 header hgroup hr li main nav ol p pre section summary table tbody td tfoot th thead tr ul".split()
+)
+_HIDDEN_HTML = re.compile(r"<!--.*?-->|<(script|style)\b[^>]*>.*?</\1\s*>", re.S | re.I)
+# a start or end tag with attributes, quoted values and all (a ">" inside quotes included)
+_TAG = re.compile(
+    r"</?([A-Za-z][A-Za-z0-9]*)(?:\s+[^\s\"'>/=]+(?:\s*=\s*(?:\"[^\"]*\"|'[^']*'|[^\s\"'=<>`]+))?)*\s*/?>"
+)
+
+
 @functools.lru_cache(maxsize=1 << 16)
 def _fix_text(text: str) -> str:
     """ftfy's repair, remembered: the same excerpts recur (related stories are listed
@@ -101,7 +166,14 @@ def _fix_text(text: str) -> str:
 
 
 def clean_url(value: object) -> str:
-    """An absolute http(s) URL with a valid host, or ValueError."""
+    """An absolute http(s) URI with a valid host, or ValueError.
+
+    A URL that is not yet a URI becomes one (RFC 3987 section 3.1): mojibake repaired,
+    a Unicode host in IDNA (``例え.jp`` -> ``xn--r8jz45g.jp``), every other character
+    a URI may not hold (non-ASCII, spaces, ``"<>[]{}|\\^```, a stray ``%``) percent-
+    encoded as UTF-8; ``%XX`` already there is kept. The result is what every feed
+    emits, so an id is the same in every build and every format.
+    """
     if not isinstance(value, str):
         raise ValueError(f"must be a URL, not {kind_of(value)}")
     url = value.strip()
@@ -110,20 +182,134 @@ def clean_url(value: object) -> str:
     if len(url) > MAX_URL:
         raise ValueError(f"is longer than {MAX_URL} characters")
     match = _PLAIN_URL.fullmatch(url)
-    if match and (match[1] is None or int(match[1]) <= 65535):
+    if match and (match[1] is None or int(match[1]) <= 65535) and ("%" not in url or not _STRAY_PERCENT.search(url)):
         return url  # the common shape, checked in one step; anything else in detail below
-    if _URL_FORBIDDEN.search(url):
-        raise ValueError("contains spaces or characters not allowed in a URL")
-    try:
-        parts = urlsplit(url)
-        parts.port  # noqa: B018 - raises ValueError on a bad port
-    except ValueError:
-        raise ValueError("is not a valid URL") from None
-    if parts.scheme.lower() not in ("http", "https"):
+    return _url_to_uri(url)
+
+
+def _url_to_uri(url: str) -> str:
+    """clean_url's general case: split by hand (urlsplit would lowercase the scheme and
+    drop an empty query), convert each part, join them back unchanged otherwise."""
+    if not url.isascii() and _FTFY_GATE.search(url):
+        url = _fix_text(url)  # "settings-â€“-how" was "settings-–-how"
+    if _URL_REFUSED.search(url):
+        raise ValueError("contains control characters")
+    scheme = _URL_SCHEME.match(url)
+    if not scheme or scheme[1].lower() not in ("http", "https") or url[scheme.end():scheme.end() + 2] != "//":
         raise ValueError(f"must be an absolute http(s) URL, not {url[:40]!r}")
-    host = parts.hostname or ""
-    if not _HOST.match(host) and not _is_ip_literal(parts.netloc):
+    rest = url[scheme.end() + 2:]
+    cut = min((i for i in map(rest.find, "/?#") if i >= 0), default=len(rest))
+    authority, tail = rest[:cut], rest[cut:]
+    userinfo, at, hostport = authority.rpartition("@")
+    path, hash_, fragment = tail.partition("#")
+    return "".join((
+        scheme[0], "//", _NOT_USERINFO_CHAR.sub(_percent, userinfo), at, _uri_host_port(hostport),
+        _NOT_URI_CHAR.sub(_percent, path), hash_, _NOT_URI_CHAR.sub(_percent, fragment),
+    ))
+
+
+def _percent(match: re.Match) -> str:
+    return quote(match[0], safe="")
+
+
+def _uri_host_port(hostport: str) -> str:
+    """The authority's host (IDNA when Unicode) and port, checked; ValueError if bad."""
+    if hostport.startswith("["):  # an IP literal: [::1]:8080
+        literal, bracket, after = hostport[1:].partition("]")
+        try:
+            ipaddress.IPv6Address(literal)
+        except ValueError:
+            raise ValueError("has no valid host name") from None
+        if not bracket or (after and not after.startswith(":")):
+            raise ValueError("is not a valid URL")
+        host, colon, port = f"[{literal}]", after[:1], after[1:]
+    else:
+        host, colon, port = hostport.partition(":")
+        if not host.isascii():
+            host = _ascii_host(host)
+        elif not _HOST.match(host.lower()):
+            raise ValueError("has no valid host name")
+    if port and not (port.isascii() and port.isdigit() and int(port) <= 65535):
+        raise ValueError("has an invalid port")
+    return host + colon + port
+
+
+def _ascii_host(host: str) -> str:
+    """A Unicode host name in its ASCII (IDNA 2008, UTS 46) form, or ValueError."""
+    try:
+        labels = idna.uts46_remap(host, std3_rules=False, transitional=False).split(".")
+        ascii_host = ".".join(label if label.isascii() else idna.alabel(label).decode("ascii") for label in labels)
+    except (idna.IDNAError, UnicodeError):
+        raise ValueError("has no valid host name") from None
+    if not _HOST.match(ascii_host) or len(ascii_host) > 253:
         raise ValueError("has no valid host name")
+    return ascii_host
+
+
+#: Hosts whose https iframes featuredContent may embed: video players.
+VIDEO_HOSTS = frozenset({
+    "www.youtube.com", "youtube.com", "m.youtube.com", "www.youtube-nocookie.com", "youtube-nocookie.com",
+    "player.vimeo.com",
+})
+#: Features an embedded player may be allowed (its ``allow`` attribute); others are dropped.
+_IFRAME_FEATURES = frozenset(
+    {"accelerometer", "autoplay", "clipboard-write", "encrypted-media", "fullscreen", "gyroscope", "picture-in-picture", "web-share"}
+)
+_IFRAME_ATTRIBUTES = {"src", "width", "height", "title", "allow", "allowfullscreen", "frameborder", "loading", "referrerpolicy"}
+_URL_ATTRIBUTES = frozenset({"href", "src", "cite"})
+# nh3 serialises every attribute as name="value", '"' escaped: this reads its output exactly
+_IFRAME = re.compile(r'<iframe((?: [^\s"=>]+="[^"]*")*)>.*?</iframe>', re.S)
+_SRC = re.compile(r' src="([^"]*)"')
+MAX_HTML = 100_000
+
+
+def clean_html(value: object) -> tuple[str, tuple[str, ...], tuple[str, ...]]:
+    """Untrusted HTML (``featuredContent``) made safe to put in an entry, by nh3.
+
+    Returns ``(html, embeds, refused)``: the HTML, the ``src`` of each iframe kept (https
+    on VIDEO_HOSTS only), and the hosts of iframes left out. Scripts, styles, event
+    handlers, ``srcdoc``, forms, other hosts' iframes and every URL that is not absolute
+    http(s) are removed; URLs kept are in their URI form. ValueError when nothing is left.
+    """
+    if not isinstance(value, str):
+        raise ValueError(f"must be HTML text, not {kind_of(value)}")
+    if len(value) > MAX_HTML:
+        raise ValueError(f"is longer than {MAX_HTML} characters")
+    refused: list[str] = []
+    html = nh3.clean(
+        value,
+        tags=set(nh3.ALLOWED_TAGS) | {"iframe"},
+        attributes={**nh3.ALLOWED_ATTRIBUTES, "iframe": _IFRAME_ATTRIBUTES},
+        attribute_filter=functools.partial(_safe_attribute, refused),
+        url_schemes={"http", "https"},
+        url_relative="deny",
+        strip_comments=True,
+    )
+    html = _IFRAME.sub(lambda match: match[0] if _SRC.search(match[1]) else "", html).strip()
+    embeds = tuple(unescape_html(_SRC.search(match[1])[1]) for match in _IFRAME.finditer(html))
+    if not embeds and not html_to_text(html).strip():
+        raise ValueError("has nothing that can be shown safely")
+    return html, embeds, tuple(refused)
+
+
+def _safe_attribute(refused: list[str], tag: str, name: str, value: str) -> str | None:
+    """nh3's attribute filter: URLs as URIs, iframes from video hosts only."""
+    if tag == "iframe" and name == "allow":
+        features = [item.strip() for item in value.split(";")]
+        return "; ".join(item for item in features if item.split(" ")[0] in _IFRAME_FEATURES) or None
+    if name not in _URL_ATTRIBUTES:
+        return value
+    try:
+        url = clean_url(value)
+    except ValueError:
+        if tag == "iframe":
+            refused.append(value[:60])
+        return None
+    if tag == "iframe":
+        host = urlsplit(url).hostname or ""
+        if not url.lower().startswith("https://") or host not in VIDEO_HOSTS:
+            refused.append(host if url.lower().startswith("https://") else url[:60])
+            return None
     return url
 
 
@@ -137,8 +323,8 @@ def clean_host(value: object) -> str:
     host = host.rstrip(".")
     if not host.isascii():
         try:
-            host = host.encode("idna").decode("ascii")
-        except UnicodeError:
+            host = _ascii_host(host)
+        except ValueError:
             raise ValueError("is not a valid host name") from None
     if host.startswith("www."):
         host = host[4:]
@@ -204,11 +390,6 @@ def slugify(text: str) -> str:
     if len(slug) > MAX_SLUG:
         slug = slug[:MAX_SLUG].rsplit("-", 1)[0] or slug[:MAX_SLUG]
     return slug
-
-
-def _is_ip_literal(netloc: str) -> bool:
-    host = netloc.rpartition("@")[2]
-    return host.startswith("[") and "]" in host
 
 
 def kind_of(value: object) -> str:

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from frfeeds import __version__
-from frfeeds.cache import RACY_NS, ParseCache, cache_folder, open_cache
+from frfeeds.cache import FORMAT, RACY_NS, ParseCache, cache_folder, open_cache
 from frfeeds.config import Settings, load_settings
 from frfeeds.errors import FrfeedsError, UsageError
 from frfeeds.scan import RecordFile, check_records_folder, scan_records, signature
@@ -41,6 +41,7 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--limit", help="entries per feed, newest first (default 50)")
     build.add_argument("--no-amp", dest="amp", action="store_const", const=False, help="leave AMP links out")
     build.add_argument("--include-unpublished", action="store_const", const=True, help="publish 'published: false' records too")
+    build.add_argument("--language", help="language tag the feeds declare (default FRFEEDS_LANGUAGE or en)")
     build.add_argument("--strict", action="store_true", help="exit 1 if any record was rejected or any value left out")
     build.add_argument("--cache", type=Path, help="parse cache folder (default FRFEEDS_CACHE or ~/.cache/frfeeds)")
     build.add_argument("--no-cache", action="store_true", help="parse every record, read and write no cache")
@@ -66,6 +67,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             limit=args.limit,
             amp=args.amp,
             include_unpublished=args.include_unpublished,
+            language=args.language,
         )
         folder = None if args.no_cache else cache_folder(args.cache, os.environ.get("FRFEEDS_CACHE"))
         try:
@@ -83,14 +85,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     except FrfeedsError as exc:  # e.g. a record changed while being read: nothing was written
         print(f"frfeeds: error: {exc}", file=sys.stderr)
         return EXIT_REJECTED
-    files, feeds, unpublished, duplicates, rejected, dropped = report
+    files, feeds, unpublished, duplicates, rejected, dropped, removed, capped = report
     for rel, field_name, reason in rejected + dropped:
         print(f"{os.path.join(str(settings.records), rel)}: {field_name}: {reason}", file=sys.stderr)
     print(
         f"frfeeds: read {files} records, wrote {feeds} feeds to {args.out} "
         f"({result.written + result.unchanged} files: {result.written} changed, {result.removed} removed); "
-        f"left out {unpublished} unpublished (published: false), merged {duplicates} duplicates (same webUrl), "
-        f"rejected {len(rejected)}, values dropped {len(dropped)}"
+        f"left out {unpublished} unpublished (published: false) and {removed} removed (removed: true), "
+        f"merged {duplicates} duplicates (same webUrl), rejected {len(rejected)}, values dropped {len(dropped)}, "
+        # records.MAX_RELATED/MAX_TOPICS/MAX_IMAGES, written out: the no-change path loads no cleaning code
+        f"long lists cut {capped} (related and topics to 50 items, images to 20)"
     )
     return EXIT_REJECTED if args.strict and (rejected or dropped) else EXIT_OK
 
@@ -232,8 +236,8 @@ def _inputs_key(settings: Settings, files: list[RecordFile]) -> str:
     now = time.time_ns()
     if any(now - item.mtime_ns < RACY_NS for item in files):
         return ""
-    inputs = (__version__, os.path.abspath(settings.records), settings.base_url, settings.limit, settings.amp,
-              settings.include_unpublished, signature(files))
+    inputs = (__version__, FORMAT, os.path.abspath(settings.records), settings.base_url, settings.limit, settings.amp,
+              settings.include_unpublished, settings.language, signature(files))
     return hashlib.blake2b(marshal.dumps(inputs), digest_size=16).hexdigest()
 
 
@@ -245,6 +249,7 @@ def _report(plan) -> tuple:
         loaded.files, len(plan.feeds), selection.unpublished, selection.duplicates,
         tuple((rel(p), p.field, p.reason) for p in loaded.rejected),
         tuple((rel(p), p.field, p.reason) for p in loaded.dropped),
+        selection.removed, len(loaded.capped),
     )
 
 

@@ -24,7 +24,7 @@ def encode(record: Record) -> tuple[bytes, bytes]:
     details = marshal.dumps(
         (
             record.title, record.excerpt, record.original_url, record.amp_url, record.cdn_amp_url,
-            record.type, record.category, record.quality, record.heat,
+            record.type, record.category, record.quality, record.heat, record.featured_html, record.embeds,
             tuple((image.url, image.width, image.height, image.title) for image in record.images),
             tuple(
                 (related.title, related.url, related.excerpt, _micros(related.published_at),
@@ -36,7 +36,7 @@ def encode(record: Record) -> tuple[bytes, bytes]:
         MARSHAL_VERSION,
     )
     core = (
-        record.url, _micros(record.published_at), _micros(record.updated_at), record.is_published,
+        record.url, _micros(record.published_at), _micros(record.updated_at), record.is_published, record.is_removed,
         record.provider.name, record.provider.domain, tuple((topic.slug, topic.label) for topic in record.topics),
     )
     core_bytes = marshal.dumps(core, MARSHAL_VERSION)
@@ -53,11 +53,11 @@ class Decoder:
         self._topic_lists: dict[tuple, tuple[Topic, ...]] = {}
 
     def summary(self, path: str, data: bytes) -> Summary:
-        digest, url, published, updated, is_published, name, domain, topics = marshal.loads(data)
+        digest, url, published, updated, is_published, is_removed, name, domain, topics = marshal.loads(data)
         published_at = _datetime(published)
         return Summary(
             path, url, published_at, _datetime(updated) if updated is not None else published_at,
-            is_published, self._provider(name, domain), self._topic_list(topics), digest,
+            is_published, is_removed, self._provider(name, domain), self._topic_list(topics), digest,
         )
 
     def _topic_list(self, pairs: tuple) -> tuple[Topic, ...]:
@@ -68,14 +68,15 @@ class Decoder:
         return topics
 
     def record(self, summary_data: bytes, details_data: bytes, path: str) -> Record:
-        _, url, published, updated, is_published, name, domain, topics = marshal.loads(summary_data)
-        title, excerpt, original, amp, cdn, kind, category, quality, heat, images, related = marshal.loads(details_data)
+        _, url, published, updated, is_published, is_removed, name, domain, topics = marshal.loads(summary_data)
+        (title, excerpt, original, amp, cdn, kind, category, quality, heat, featured, embeds,
+         images, related) = marshal.loads(details_data)
         return Record(
             path=path, title=title, url=url, published_at=_datetime(published),
             provider=self._provider(name, domain),
             updated_at=_datetime(updated) if updated is not None else None,
             excerpt=excerpt, original_url=original, amp_url=amp, cdn_amp_url=cdn, type=kind, category=category,
-            quality=quality, heat=heat, is_published=is_published,
+            quality=quality, heat=heat, is_published=is_published, is_removed=is_removed,
             topics=self._topic_list(topics),
             images=tuple(Image(*image) for image in images),
             related=tuple(
@@ -84,6 +85,7 @@ class Decoder:
                         provider=self._provider(r_name, r_domain) if r_domain is not None else None)
                 for r_title, r_url, r_excerpt, r_when, r_name, r_domain in related
             ),
+            featured_html=featured, embeds=embeds,
         )
 
     def _provider(self, name: str, domain: str) -> Provider:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,6 +11,9 @@ from typing import Any
 from frfeeds.errors import UsageError
 
 MAX_LIMIT = 10_000
+#: A BCP 47 language tag's shape: a 2-8 letter language, then 1-8 character subtags
+#: (``en``, ``fr-CA``, ``zh-Hant-TW``, ``sr-Latn``).
+LANGUAGE_TAG = re.compile(r"[A-Za-z]{2,8}(?:-[A-Za-z0-9]{1,8})*")
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +28,8 @@ class Settings:
     amp: bool = True
     #: Publish ``published: false`` records too.
     include_unpublished: bool = False
+    #: Language of the feeds' text (a BCP 47 tag): Atom xml:lang, RSS language, JSON language.
+    language: str = "en"
 
 
 #: Environment variable -> setting.
@@ -33,6 +39,7 @@ ENVIRONMENT = {
     "FRFEEDS_LIMIT": "limit",
     "FRFEEDS_AMP": "amp",
     "FRFEEDS_INCLUDE_UNPUBLISHED": "include_unpublished",
+    "FRFEEDS_LANGUAGE": "language",
 }
 
 
@@ -69,6 +76,11 @@ def _convert(name: str, source: str, value: Any) -> Any:
         if not 1 <= limit <= MAX_LIMIT:
             raise UsageError(f"{source} must be between 1 and {MAX_LIMIT}, not {limit}")
         return limit
+    if name == "language":
+        tag = str(value).strip()
+        if not LANGUAGE_TAG.fullmatch(tag):
+            raise UsageError(f"{source} must be a language tag such as en or fr-CA, not {value!r}")
+        return tag
     if isinstance(value, bool):
         return value
     text = str(value).strip().lower()

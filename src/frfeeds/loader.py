@@ -38,6 +38,8 @@ class Loaded:
     rejected: tuple[RecordError, ...]
     #: Values left out of records that were kept.
     dropped: tuple[RecordError, ...]
+    #: Lists cut at their design cap (related, images, topics): counted, not reported.
+    capped: tuple[RecordError, ...]
     #: How many files were parsed now (the rest came from the cache).
     parsed: int
     _summary_bytes: dict[str, bytes] = field(repr=False)
@@ -51,7 +53,7 @@ class Loaded:
 
     @classmethod
     def empty(cls) -> Loaded:
-        return cls((), (), (), 0, {}, {}, None)
+        return cls((), (), (), (), 0, {}, {}, None)
 
     @property
     def files(self) -> int:
@@ -210,12 +212,12 @@ def parse_file(item: RecordFile) -> Row:
     except _Unreadable as exc:
         return Row(item.path, item.size, item.mtime_ns, None, None, encode_problems([("file", exc.reason)]), False)
     try:
-        record, dropped = record_from_mapping(_front_matter(raw, item.display), item.path, item.display)
+        record, dropped, capped = record_from_mapping(_front_matter(raw, item.display), item.path, item.display)
     except RecordError as exc:
         return Row(item.path, size, mtime_ns, None, None, encode_problems([(exc.field, exc.reason)]))
     summary, details = encode(record)
     return Row(item.path, size, mtime_ns, summary, details,
-               encode_problems((problem.field, problem.reason) for problem in dropped))
+               encode_problems(((p.field, p.reason) for p in dropped), ((p.field, p.reason) for p in capped)))
 
 
 class _Unreadable(Exception):
@@ -267,22 +269,26 @@ def _front_matter(raw: bytes, display: str) -> object:
 
 def _assemble(files: list[RecordFile], results: list[tuple], parsed: int, cache: ParseCache | None) -> Loaded:
     decoder = Decoder()
-    summaries, rejected, dropped = [], [], []
+    summaries, rejected, dropped, capped = [], [], [], []
     summary_bytes, details = {}, {}
     displays = None
     for path, summary, detail, problems in results:
         if problems != _NO_PROBLEMS:
             if displays is None:
                 displays = {item.path: item.display for item in files}
-            errors = [RecordError(displays[path], field_name, reason) for field_name, reason in decode_problems(problems)]
-            (dropped if summary is not None else rejected).extend(errors)
+            reported, cut = decode_problems(problems)
+            (dropped if summary is not None else rejected).extend(
+                RecordError(displays[path], field_name, reason) for field_name, reason in reported
+            )
+            capped.extend(RecordError(displays[path], field_name, reason) for field_name, reason in cut)
         if summary is None:
             continue
         summaries.append(decoder.summary(path, summary))
         summary_bytes[path] = summary
         if detail is not None:  # parsed now; cache hits' details are read when needed
             details[path] = detail
-    return Loaded(tuple(summaries), tuple(rejected), tuple(dropped), parsed, summary_bytes, details, cache, files)
+    return Loaded(tuple(summaries), tuple(rejected), tuple(dropped), tuple(capped), parsed, summary_bytes, details,
+                  cache, files)
 
 
 _NO_PROBLEMS = encode_problems(())

@@ -1,8 +1,9 @@
 """The record model, and turning one parsed YAML mapping into a Record. No I/O here.
 
-A value that makes the whole record unusable (no title, no webUrl, no date) raises
+A value that makes the whole record unusable (no title, no link, no date) raises
 RecordError; a bad optional value (an image with a relative URL, a javascript: AMP
-link) is dropped and reported, and the record is kept.
+link) is dropped and reported, and the record is kept. A list longer than its design
+cap (MAX_RELATED, ...) is cut and noted apart: that is a limit, not an editor's mistake.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from frfeeds.clean import clean_date, clean_host, clean_text, clean_url, kind_of, slugify, url_host
+from frfeeds.clean import clean_date, clean_host, clean_html, clean_text, clean_url, kind_of, slugify, url_host
 from frfeeds.errors import RecordError
 
 T = TypeVar("T")
@@ -67,7 +68,7 @@ class Record:
     #: Path of the file inside the records folder, with ``/`` separators.
     path: str
     title: str
-    #: ``webUrl``: the story's address and its id in every feed.
+    #: ``webUrl``, else ``originalUrl`` (videos): the story's address and its id in every feed.
     url: str
     published_at: dt.datetime
     provider: Provider
@@ -82,9 +83,15 @@ class Record:
     heat: int | None = None
     #: ``published`` (default true): false keeps the story out of feeds.
     is_published: bool = True
+    #: ``removed: true``: the story is withdrawn, whatever the settings.
+    is_removed: bool = False
     topics: tuple[Topic, ...] = ()
     images: tuple[Image, ...] = ()
     related: tuple[Related, ...] = ()
+    #: ``featuredContent`` sanitised (clean_html): safe HTML, e.g. a video player.
+    featured_html: str | None = None
+    #: The ``src`` of each iframe kept in featured_html, linked in plain text under it.
+    embeds: tuple[str, ...] = ()
 
     @property
     def updated(self) -> dt.datetime:
@@ -105,22 +112,27 @@ class Summary:
     published_at: dt.datetime
     updated: dt.datetime
     is_published: bool
+    is_removed: bool
     provider: Provider
     topics: tuple[Topic, ...]
     #: Digest of everything the record publishes: feeds holding it change when it does.
     digest: str
 
 
-def record_from_mapping(data: Any, path: str, display_path: str) -> tuple[Record, list[RecordError]]:
+def record_from_mapping(
+    data: Any, path: str, display_path: str
+) -> tuple[Record, list[RecordError], list[RecordError]]:
     """Validate a parsed front matter mapping.
 
-    Returns the record and the problems of values that were dropped; raises
-    RecordError when the record cannot be used at all.
+    Returns the record, the problems of values that were dropped, and the lists cut
+    at their cap; raises RecordError when the record cannot be used at all.
     """
     if not isinstance(data, Mapping):
         raise RecordError(display_path, "-", f"front matter must be a mapping of fields, not {kind_of(data)}")
     fields = _Fields(data, display_path)
-    url = fields.required("webUrl", clean_url)
+    original_url = fields.optional("originalUrl", clean_url)
+    url = _link(fields, original_url)
+    featured_html, embeds = _featured(fields)
     record = Record(
         path=path,
         title=fields.required("title", _non_empty_text),
@@ -129,7 +141,7 @@ def record_from_mapping(data: Any, path: str, display_path: str) -> tuple[Record
         provider=_provider(fields, url),
         updated_at=fields.optional("updatedDateTime", clean_date),
         excerpt=fields.optional("excerpt", _non_empty_text),
-        original_url=fields.optional("originalUrl", clean_url),
+        original_url=original_url,
         amp_url=fields.optional("ampWebUrl", clean_url),
         cdn_amp_url=fields.optional("cdnAmpWebUrl", clean_url),
         type=fields.optional("type", _non_empty_text),
@@ -137,21 +149,60 @@ def record_from_mapping(data: Any, path: str, display_path: str) -> tuple[Record
         quality=fields.optional("quality", _integer),
         heat=fields.optional("heat", _integer),
         is_published=fields.required("published", _boolean, default=True),
+        is_removed=fields.required("removed", _boolean, default=False),
         topics=_topics(fields),
         images=tuple(fields.each("images", _image, MAX_IMAGES)),
         related=tuple(fields.each("related", _related, MAX_RELATED)),
+        featured_html=featured_html,
+        embeds=embeds,
     )
-    return record, fields.dropped
+    return record, fields.dropped, fields.capped
+
+
+def _link(fields: _Fields, original_url: str | None) -> str:
+    """``webUrl``; a record without one (a video, a link-only story) links to its
+    absolute ``originalUrl``."""
+    web_url = fields.data.get("webUrl")
+    if web_url is not None and web_url != "":
+        return fields.required("webUrl", clean_url)
+    if original_url is not None:
+        return original_url
+    if fields.data.get("originalUrl") not in (None, ""):
+        return fields.required("originalUrl", clean_url)  # raises, saying what is wrong with it
+    state = "is missing" if web_url is None else "is empty"
+    raise fields.error("webUrl", f"{state}, and there is no originalUrl to link to instead")
+
+
+def _featured(fields: _Fields) -> tuple[str | None, tuple[str, ...]]:
+    value = fields.data.get("featuredContent")
+    if value is None or value == "":
+        return None, ()
+    try:
+        html, embeds, refused = clean_html(value)
+    except ValueError as exc:
+        fields.dropped.append(fields.error("featuredContent", f"{exc}; left out"))
+        return None, ()
+    for source in refused:
+        fields.dropped.append(fields.error(
+            "featuredContent", f"iframe from {source} left out (only https players of {_VIDEO_HOST_NAMES} are embedded)"
+        ))
+    return html, embeds
+
+
+_VIDEO_HOST_NAMES = "YouTube and Vimeo"
 
 
 class _Fields:
     """Reads fields of one mapping, remembering which values were dropped and why."""
 
-    def __init__(self, data: Mapping, display_path: str, prefix: str = "", dropped: list | None = None):
+    def __init__(self, data: Mapping, display_path: str, prefix: str = "", dropped: list | None = None,
+                 capped: list | None = None):
         self.data = data
         self.display_path = display_path
         self.prefix = prefix
         self.dropped: list[RecordError] = [] if dropped is None else dropped
+        #: Lists cut at their design cap: counted in the build summary, not reported one by one.
+        self.capped: list[RecordError] = [] if capped is None else capped
 
     def error(self, key: str, reason: str) -> RecordError:
         return RecordError(self.display_path, self.prefix + key, reason)
@@ -184,7 +235,7 @@ class _Fields:
         if not isinstance(value, Mapping):
             self.dropped.append(self.error(key, f"must be a mapping, not {kind_of(value)}; left out"))
             return None
-        return _Fields(value, self.display_path, f"{self.prefix}{key}.", self.dropped)
+        return _Fields(value, self.display_path, f"{self.prefix}{key}.", self.dropped, self.capped)
 
     def each(self, key: str, convert: Callable[[_Fields], T], limit: int) -> list[T]:
         """Convert every mapping of a list; a bad item is dropped, the rest kept."""
@@ -201,11 +252,11 @@ class _Fields:
                 self.dropped.append(RecordError(self.display_path, where, f"must be a mapping, not {kind_of(item)}; left out"))
                 continue
             try:
-                items.append(convert(_Fields(item, self.display_path, where + ".", self.dropped)))
+                items.append(convert(_Fields(item, self.display_path, where + ".", self.dropped, self.capped)))
             except RecordError as exc:
                 self.dropped.append(RecordError(exc.path, exc.field, f"{exc.reason}; item left out"))
         if len(value) > limit:
-            self.dropped.append(self.error(key, f"has {len(value)} items; only the first {limit} kept"))
+            self.capped.append(self.error(key, f"has {len(value)} items; only the first {limit} kept"))
         return items
 
 
@@ -243,6 +294,8 @@ def _topics(fields: _Fields) -> tuple[Topic, ...]:
             fields.dropped.append(fields.error(where, f"{exc}; left out"))
             continue
         topics.setdefault(slug, Topic(slug, label))
+    if len(value) > MAX_TOPICS:
+        fields.capped.append(fields.error("topics", f"has {len(value)} items; only the first {MAX_TOPICS} kept"))
     return tuple(topics.values())
 
 
@@ -256,7 +309,7 @@ def _image(fields: _Fields) -> Image:
 
 
 def _related(fields: _Fields) -> Related:
-    url = fields.required("webUrl", clean_url)
+    url = _link(fields, fields.optional("originalUrl", clean_url))
     return Related(
         title=fields.required("title", _non_empty_text),
         url=url,

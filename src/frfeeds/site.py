@@ -52,7 +52,7 @@ def plan_site(
 def plan_from(settings: Settings, loaded: Loaded) -> Plan:
     selection = select(loaded.summaries, settings.include_unpublished)
     feeds = build_catalog(selection.records, settings.limit)
-    stamp = (__version__, settings.base_url, settings.amp)
+    stamp = (__version__, settings.base_url, settings.amp, settings.language)
     digests = {feed.path: _digest((stamp, feed.path, feed.kind, feed.title, feed.description,
                                    tuple(entry.digest for entry in feed.entries))) for feed in feeds}
     pages = tuple((feed.path, feed.kind, feed.title, len(feed.entries), _stamp(feed)) for feed in feeds)

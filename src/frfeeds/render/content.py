@@ -1,14 +1,17 @@
-"""The HTML body of an entry, the same in every format: lead image, excerpt, source, related."""
+"""The HTML body of an entry, the same in every format: lead image, featured content
+(a video player) with a plain link to it, excerpt, source, related."""
 
 from __future__ import annotations
 
 from html import escape
+from urllib.parse import urlsplit
 
 from frfeeds.records import Record
 
 
 def entry_html(record: Record) -> str:
-    """Escaped HTML built only from validated record fields."""
+    """HTML built only from validated record fields: text escaped, featured HTML
+    sanitised when the record was read (clean.clean_html)."""
     parts = []
     if record.images:
         image = record.images[0]
@@ -17,13 +20,35 @@ def entry_html(record: Record) -> str:
         )
         alt = escape(image.title or record.title)
         parts.append(f'<p><img src="{escape(image.url)}" alt="{alt}"{size} /></p>')
+    if record.featured_html:
+        parts.append(record.featured_html)
+        # for readers that strip iframes (most do): the player as a plain link
+        parts += [f'<p><a href="{escape(src)}">Watch the video on {escape(_site(src))}</a></p>' for src in record.embeds]
     if record.excerpt:
         parts.append(f"<p>{escape(record.excerpt)}</p>")
-    parts.append(f'<p>Source: <a href="{escape(record.url)}">{escape(record.provider.name)}</a></p>')
+    parts.append(_source(record))
     if record.related:
         items = "".join(_related_item(related) for related in record.related)
         parts.append(f"<p>Related coverage:</p><ul>{items}</ul>")
     return "\n".join(parts)
+
+
+def original_url(record: Record) -> str | None:
+    """``originalUrl`` when it names another page than the entry's link."""
+    return record.original_url if record.original_url and record.original_url != record.url else None
+
+
+def _source(record: Record) -> str:
+    line = f'<p>Source: <a href="{escape(record.url)}">{escape(record.provider.name)}</a>'
+    original = original_url(record)
+    if original:
+        line += f' (first published at <a href="{escape(original)}">{escape(_site(original))}</a>)'
+    return line + "</p>"
+
+
+def _site(url: str) -> str:
+    host = urlsplit(url).hostname or url
+    return host.removeprefix("www.")
 
 
 def _related_item(related) -> str:

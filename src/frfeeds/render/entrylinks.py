@@ -2,9 +2,9 @@
 
 ``FeedEntry.link()`` refuses ``rel="amphtml"``, and feedgen 1.0 drops the ``rel`` and
 ``title`` of every entry link it writes (lkiesow/python-feedgen#135), which would turn
-related stories into alternates. Atom entries get ``<link>`` elements from here; RSS
-items get ``<atom:link>`` for the links marked for RSS (AMP only: RSS has no place for
-related links, which the HTML content lists instead).
+related stories into alternates. Atom entries get ``<link>`` elements from here (AMP,
+via, related); RSS items get ``<atom:link>`` for the links marked for RSS (AMP only: RSS
+has no place for via and related links, which the HTML content gives instead).
 """
 
 from __future__ import annotations
@@ -23,8 +23,10 @@ class EntryLinksEntryExtension(BaseEntryExtension):
     def __init__(self) -> None:
         self._links: list[tuple[dict[str, str], bool]] = []
 
-    def add(self, rel: str, href: str, title: str, media_type: str | None = None, rss: bool = False) -> None:
-        attributes = {"rel": rel, "href": href, "title": title}
+    def add(self, rel: str, href: str, title: str | None, media_type: str | None = None, rss: bool = False) -> None:
+        attributes = {"rel": rel, "href": href}
+        if title:
+            attributes["title"] = title
         if media_type:
             attributes["type"] = media_type
         self._links.append((attributes, rss))

@@ -25,7 +25,7 @@ STYLE = (
 def render_index(feeds: Sequence[Feed], settings: Settings) -> bytes:
     head = [
         "<!DOCTYPE html>",
-        '<html lang="en">',
+        f'<html lang="{escape(settings.language)}">',
         "<head>",
         '<meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',

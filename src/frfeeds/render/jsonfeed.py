@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from frfeeds.catalog import Feed
 from frfeeds.config import Settings
 from frfeeds.records import Record
+from frfeeds.render.content import original_url
 from frfeeds.render.links import absolute, feed_file, rfc3339
 
 VERSION = "https://jsonfeed.org/version/1.1"
@@ -22,6 +23,7 @@ def render_json(feed: Feed, records: Sequence[Record], settings: Settings, conte
         "home_page_url": absolute(settings.base_url),
         "feed_url": absolute(settings.base_url, path),
         "description": feed.description,
+        "language": settings.language,
         "items": [_item(record, html, settings) for record, html in zip(records, contents)],
     }
     text = json.dumps(document, ensure_ascii=False, separators=(",", ":"))  # compact: the C encoder
@@ -29,18 +31,27 @@ def render_json(feed: Feed, records: Sequence[Record], settings: Settings, conte
 
 
 def _item(record: Record, html: str, settings: Settings) -> dict:
-    item: dict = {"id": record.url, "url": record.url, "title": record.title}
+    item: dict = {"id": record.url, "url": record.url}
+    original = original_url(record)
+    if original:
+        item["external_url"] = original
+    item["title"] = record.title
     if record.excerpt:
         item["summary"] = record.excerpt
     item["content_html"] = html
     item["date_published"] = rfc3339(record.published_at)
     item["date_modified"] = rfc3339(record.updated)
     item["authors"] = [{"name": record.provider.name, "url": f"https://{record.provider.domain}"}]
-    if record.topics:
-        item["tags"] = [topic.label for topic in record.topics]
+    tags = [topic.label for topic in record.topics]
+    if record.type and record.type.casefold() not in {tag.casefold() for tag in tags}:
+        tags.append(record.type)
+    if tags:
+        item["tags"] = tags
     if record.images:
         item["image"] = record.images[0].url
     if settings.amp and (record.amp_url or record.cdn_amp_url):
         amp = {"url": record.amp_url, "cdn_url": record.cdn_amp_url}
         item["_amp"] = {key: value for key, value in amp.items() if value}
+    if record.type:
+        item["_frfeeds"] = {"type": record.type}
     return item

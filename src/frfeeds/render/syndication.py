@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from html import escape
 
 from feedgen.feed import FeedGenerator
 
 from frfeeds.catalog import Feed
 from frfeeds.config import Settings
+from frfeeds.clean import slugify
 from frfeeds.records import Record
+from frfeeds.render.content import original_url
 from frfeeds.render.entrylinks import EntryLinksEntryExtension, EntryLinksExtension
 from frfeeds.render.links import FORMATS, absolute, feed_file
 
 GENERATOR = "frfeeds"
+#: Category scheme of a record's ``type`` (topics have ``feeds/``: term + scheme names their feed).
+TYPE_SCHEME = "types/"
 
 
 def render_atom_rss(feed: Feed, records: Sequence[Record], settings: Settings, contents: Sequence[str]) -> dict[str, bytes]:
@@ -46,6 +51,7 @@ def _feed_generator(feed: Feed, records: Sequence[Record], settings: Settings, c
     generator.title(feed.title)
     generator.subtitle(feed.description)
     generator.generator(GENERATOR)  # no version: upgrading must not change every byte
+    generator.language(settings.language)  # RSS <language>, Atom xml:lang
     generator.updated(feed.updated)
     for record, html in zip(records, contents):
         _add_entry(generator, record, html, settings)
@@ -58,7 +64,12 @@ def _add_entry(generator: FeedGenerator, record: Record, html: str, settings: Se
     entry.title(record.title)
     entry.link(href=record.url)  # Atom: <link href> is rel="alternate"; RSS: <link>
     if record.excerpt:
+        # Atom summary is text; RSS description is HTML, so its text is escaped once more
+        # ("AT&T" -> "AT&amp;T") or readers and validators read "&T" as a broken entity.
+        # Order matters: summary() sets both; description() then sets RSS's (and Atom's
+        # content, which content() below replaces).
         entry.summary(record.excerpt)
+        entry.description(escape(record.excerpt, quote=False))
     entry.content(html, type="html")
     entry.published(record.published_at)
     entry.updated(record.updated)
@@ -66,6 +77,8 @@ def _add_entry(generator: FeedGenerator, record: Record, html: str, settings: Se
     entry.dc.dc_creator(record.provider.name)
     for topic in record.topics:
         entry.category(term=topic.slug, label=topic.label, scheme=absolute(settings.base_url, "feeds/"))
+    if record.type and slugify(record.type):  # "video": readers can tell videos apart
+        entry.category(term=slugify(record.type), label=record.type, scheme=absolute(settings.base_url, TYPE_SCHEME))
     if record.images:
         image = record.images[0]
         size = {k: str(v) for k, v in (("width", image.width), ("height", image.height)) if v}
@@ -76,5 +89,8 @@ def _add_entry(generator: FeedGenerator, record: Record, html: str, settings: Se
             entry.links.add("amphtml", record.amp_url, "AMP", "text/html", rss=True)
         if record.cdn_amp_url:
             entry.links.add("amphtml", record.cdn_amp_url, "AMP (cached)", "text/html", rss=True)
+    original = original_url(record)
+    if original:
+        entry.links.add("via", original, None, "text/html")
     for related in record.related:
         entry.links.add("related", related.url, related.title)
