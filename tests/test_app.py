@@ -13,7 +13,7 @@ from werkzeug.http import http_date
 
 from conftest import SEEDS, build, record_text, tree, write_record
 from frfeeds.app import create_app
-from frfeeds.cache import open_cache
+from frfeeds.read.cache import open_cache
 
 BASE = "https://feeds.example.org"
 
@@ -64,7 +64,7 @@ def test_content_types_carry_utf8(client, path, media_type):
 ETAG_PROBE = """
 import sys
 from frfeeds.app import create_app
-from frfeeds.cache import open_cache
+from frfeeds.read.cache import open_cache
 client = create_app({"RECORDS": sys.argv[1], "BASE_URL": "https://feeds.example.org"}).test_client()
 for path in ("/feeds/ai.atom", "/feeds.opml"):
     print(client.get(path).headers["ETag"], client.get(path, headers={"Accept-Encoding": "gzip"}).headers["ETag"])
@@ -235,7 +235,7 @@ def test_requests_read_nothing_from_disk_after_the_load(tmp_path, monkeypatch):
 
 
 def test_a_file_that_cannot_be_rendered_is_its_last_version_or_a_503(tmp_path, monkeypatch, caplog):
-    import frfeeds.served
+    import frfeeds.serve.served
 
     app = create_app({"RECORDS": str(SEEDS), "BASE_URL": BASE, "RELOAD_INTERVAL": 3600})
     client = app.test_client()
@@ -244,11 +244,11 @@ def test_a_file_that_cannot_be_rendered_is_its_last_version_or_a_503(tmp_path, m
     def broken(*args, **kwargs):
         raise MemoryError("no room to render")
 
-    monkeypatch.setattr(frfeeds.served, "render_feeds", broken)
+    monkeypatch.setattr(frfeeds.serve.served, "render_feeds", broken)
     reloader = app.extensions["frfeeds"]
-    reloader.tree = frfeeds.served.ServedTree(reloader.tree.plan, frfeeds.served.RenderMemo(), reloader.log)
+    reloader.tree = frfeeds.serve.served.ServedTree(reloader.tree.plan, frfeeds.serve.served.RenderMemo(), reloader.log)
     assert client.get("/feeds/ai.atom").status_code == 503  # nothing rendered in this memo yet
-    reloader.tree = frfeeds.served.ServedTree(reloader.tree.plan, reloader.memo, reloader.log)
+    reloader.tree = frfeeds.serve.served.ServedTree(reloader.tree.plan, reloader.memo, reloader.log)
     response = client.get("/feeds/ai.atom")
     assert (response.status_code, response.data) == (200, before)  # the last good bytes
     unavailable = client.get("/feeds/all.rss")

@@ -10,7 +10,7 @@ import feedparser
 import pytest
 
 from conftest import SEEDS, build, record_text, run_cli, tree, write_record
-from frfeeds import writer
+from frfeeds.write import writer
 
 
 @pytest.fixture
@@ -123,7 +123,7 @@ def test_failed_write_leaves_previous_tree_whole(tmp_path, monkeypatch, capsys):
 # write phase (a hard link, a staged file, a rename): a real kill, at a chosen point.
 KILLER = """
 import builtins, os, signal, sys
-import frfeeds.writer as writer
+import frfeeds.write.writer as writer
 from frfeeds.cli import main
 
 limit, mode = int(sys.argv[1]), sys.argv[2]

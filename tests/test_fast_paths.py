@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 
 from conftest import SEEDS, shared_path, tree
 from frfeeds import clean
-from frfeeds.blockyaml import UNSUPPORTED, read_block
-from frfeeds.frontmatter import FastSafeLoader, _plain_value, parse_front_matter, split_front_matter
+from frfeeds.read.blockyaml import UNSUPPORTED, read_block
+from frfeeds.read.frontmatter import FastSafeLoader, _plain_value, parse_front_matter, split_front_matter
 
 YAML_SAMPLES = [
     "a: 1\nb: 0x1f\nc: 1_000\nd: 0o17\ne: -0b101\nf: 190:20:30",
@@ -323,7 +323,7 @@ def test_fast_yaml_off_switch_gives_the_same_tree(tmp_path, generated):
     for switch in ("1", "0"):
         out = tmp_path / f"out-{switch}"
         env = {**os.environ, "FRFEEDS_FAST_YAML": switch}
-        probe = subprocess.run([sys.executable, "-c", "import frfeeds.frontmatter as f; print(f.FAST)"],
+        probe = subprocess.run([sys.executable, "-c", "import frfeeds.read.frontmatter as f; print(f.FAST)"],
                                capture_output=True, text=True, env=env, check=True)
         assert probe.stdout.strip() == ("True" if switch == "1" else "False")
         result = subprocess.run([sys.executable, "-m", "frfeeds.cli", "build", str(out), "--records", str(generated),

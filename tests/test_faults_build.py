@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from conftest import SEEDS, every_file, record_text, run_cli, write_record
-from frfeeds.cache import cache_file
+from frfeeds.read.cache import cache_file
 
 NOBODY = 65534
 ROOT = os.geteuid() == 0
@@ -181,7 +181,7 @@ def big_corpus(tmp_path_factory, make_corpus):
 
 
 def test_sigkill_during_parsing_leaves_no_process_and_the_next_build_starts_at_once(tmp_path, big_corpus):
-    from frfeeds import loader
+    from frfeeds.read import loader
 
     assert sum(1 for _ in big_corpus.rglob("*.md")) > loader.POOL_MIN_FILES
     expected_out = tmp_path / "expected"

@@ -11,7 +11,7 @@ import yaml
 
 from conftest import check_tree_valid, run_cli, shared_path, tree
 from feedchecks import check_feeds_uris_and_text
-from frfeeds.loader import load_records
+from frfeeds.read.loader import load_records
 
 CAPS = {"related": 50, "images": 20, "topics": 50}
 

@@ -12,9 +12,9 @@ import feedparser
 import pytest
 
 from conftest import SEEDS, build, record_text, run_cli, tree, write_record
-from frfeeds.cache import ParseCache
-from frfeeds.codec import Decoder, encode
-from frfeeds.loader import load_records
+from frfeeds.read.cache import ParseCache
+from frfeeds.read.codec import Decoder, encode
+from frfeeds.read.loader import load_records
 from frfeeds.records import MAX_IMAGES, MAX_RELATED, MAX_TOPICS, Image, Provider, Record, Related, Topic
 
 

@@ -10,9 +10,9 @@ import time
 import pytest
 
 from conftest import SEEDS, record_text, write_record
-from frfeeds.cache import open_cache
-from frfeeds.loader import load_records
-from frfeeds.scan import scan_records
+from frfeeds.read.cache import open_cache
+from frfeeds.read.loader import load_records
+from frfeeds.read.scan import scan_records
 
 OLD = time.time() - 100  # older than the cache's racy window
 
@@ -39,7 +39,7 @@ def test_a_record_replaced_between_scan_and_read_is_cached_as_read(tmp_path):
 
 
 def test_a_record_changing_while_read_is_rejected_and_not_cached(tmp_path, monkeypatch):
-    import frfeeds.loader
+    import frfeeds.read.loader
 
     folder = tmp_path / "records"
     os.utime(write_record(folder, "story.md", record_text()), (OLD, OLD))
@@ -53,7 +53,7 @@ def test_a_record_changing_while_read_is_rejected_and_not_cached(tmp_path, monke
             return os.stat_result((*info[:6], info.st_size + 1, *info[7:]))
         return info
 
-    monkeypatch.setattr(frfeeds.loader.os, "fstat", fstat_seeing_a_write)
+    monkeypatch.setattr(frfeeds.read.loader.os, "fstat", fstat_seeing_a_write)
     first = load_records(folder, cache)
     monkeypatch.undo()
     assert [str(problem) for problem in first.rejected] == [f"{folder}/story.md: file: changed while being read"]

@@ -11,10 +11,11 @@ from pathlib import Path
 import pytest
 
 from conftest import SEEDS, build, every_file, record_text, tree, write_record
-from frfeeds.cache import ParseCache, cache_file
-from frfeeds.config import Settings
+from frfeeds.read.cache import ParseCache, cache_file
+from frfeeds.settings import Settings
+from frfeeds.read.loader import load_records
 from frfeeds.site import plan_site, render_tree
-from frfeeds.writer import MARKER, state_file
+from frfeeds.write.writer import MARKER, state_file
 
 
 @pytest.fixture
@@ -58,19 +59,20 @@ def test_cold_cached_and_incremental_builds_give_the_same_bytes(tmp_path, record
 def test_warm_cache_parses_nothing_and_changed_files_only(tmp_path, records):
     settings = Settings(records=records)
     cache = ParseCache(tmp_path / "cache.sqlite3")
-    first = plan_site(settings, cache)
+    first = plan_site(settings, load_records(settings.records, cache))
     assert first.loaded.parsed == first.loaded.files == 305
-    assert plan_site(settings, cache).loaded.parsed == 0
+    assert plan_site(settings, load_records(settings.records, cache)).loaded.parsed == 0
     write_record(records, "new.md", record_text(url="https://example.com/new"))
     (records / "seeds" / "000_0caf8a9d4d505239.txt").unlink()
-    again = plan_site(settings, cache)
+    again = plan_site(settings, load_records(settings.records, cache))
     assert again.loaded.parsed == 1 and again.loaded.files == 305
-    assert render_tree(again) == render_tree(plan_site(settings, None))
+    assert render_tree(again) == render_tree(plan_site(settings, load_records(settings.records)))
 
 
 POOLED = """
 import sys
-from frfeeds import loader, site
+from frfeeds import site
+from frfeeds.read import loader
 from frfeeds.cli import main
 
 used = []
@@ -105,7 +107,7 @@ def filled_cache(tmp_path: Path, records: Path) -> Path:
 def parsed_with(path: Path, records: Path) -> int:
     cache = ParseCache(path)
     try:
-        plan = plan_site(Settings(records=records), cache)
+        plan = plan_site(Settings(records=records), load_records(records, cache))
         render_tree(plan)  # details come from the cache: must still render
         return plan.loaded.parsed
     finally:
@@ -155,7 +157,7 @@ def test_damaged_rows_are_parsed_again(tmp_path, records, table, column):
 
 KILLER = """
 import os, signal, sys
-import frfeeds.cache as cache
+import frfeeds.read.cache as cache
 from frfeeds.cli import main
 
 when, calls = sys.argv[1], [0]

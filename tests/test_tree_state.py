@@ -10,7 +10,7 @@ import shutil
 import pytest
 
 from conftest import SEEDS, build, every_file, record_text, tree, write_record
-from frfeeds.writer import MARKER, MARKER_TEXT, state_file
+from frfeeds.write.writer import MARKER, MARKER_TEXT, state_file
 
 
 @pytest.fixture
@@ -131,13 +131,13 @@ def test_a_no_change_rebuild_opens_the_state_and_the_marker_only(tmp_path, recor
         opened.append(os.fsdecode(file) if isinstance(file, (str, bytes, os.PathLike)) else file)
         return real_open(file, *args, **kwargs)
 
-    import frfeeds.cache
+    import frfeeds.read.cache
 
     def no_sqlite(*args, **kwargs):
         raise AssertionError("the parse cache was opened")
 
     monkeypatch.setattr(io, "open", recording_open)
     monkeypatch.setattr("builtins.open", recording_open)
-    monkeypatch.setattr(frfeeds.cache.sqlite3, "connect", no_sqlite)
+    monkeypatch.setattr(frfeeds.read.cache.sqlite3, "connect", no_sqlite)
     assert build(out, "--records", str(records)) == 0
     assert sorted(opened) == sorted([str(state_file(tmp_path / "frfeeds-cache", out)), str(out / MARKER)])

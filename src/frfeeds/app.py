@@ -13,11 +13,11 @@ from typing import Any
 from flask import Flask, Response, g, jsonify, request
 from flask_compress import Compress
 
-from frfeeds.cache import open_cache
-from frfeeds.config import load_settings
+from frfeeds.read.cache import open_cache
+from frfeeds.settings import load_settings
 from frfeeds.errors import UsageError
-from frfeeds.reloader import Reloader
-from frfeeds.served import MEDIA_TYPES, Unavailable
+from frfeeds.serve.reloader import Reloader
+from frfeeds.serve.served import MEDIA_TYPES, Unavailable
 
 DEFAULT_RELOAD_INTERVAL = 60.0
 #: Test-config keys (as in ``create_app({"RECORDS": ...})``) -> setting names.

@@ -5,22 +5,18 @@ from __future__ import annotations
 import argparse
 import contextlib
 import errno
-import hashlib
 import logging
-import marshal
 import os
 import sys
-import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from frfeeds import __version__
-from frfeeds.cache import FORMAT, RACY_NS, ParseCache, cache_folder, open_cache
-from frfeeds.config import Settings, load_settings
+from frfeeds.write import BuildReport, build
+from frfeeds.write.writer import TreeError
 from frfeeds.errors import FrfeedsError, UsageError
-from frfeeds.scan import RecordFile, check_records_folder, scan_records, signature
-from frfeeds.workers import gc_off
-from frfeeds.writer import Manifest, TreeError, TreeWriter, WriteResult, state_file
+from frfeeds.read.cache import cache_folder
+from frfeeds.settings import load_settings
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE = 0, 1, 2
 
@@ -72,8 +68,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         folder = None if args.no_cache else cache_folder(args.cache, os.environ.get("FRFEEDS_CACHE"))
         try:
             with _warnings_to_stderr():
-                report, result = build(args.out, settings, folder, progress=not args.quiet, wait=args.wait,
-                                       on_wait=lambda: _say(f"waiting for another build of {args.out} to finish"))
+                report = build(args.out, settings, folder, progress=not args.quiet, wait=args.wait,
+                               on_wait=lambda: _say(f"waiting for another build of {args.out} to finish"), warn=_warn)
         except OSError as exc:  # the disk, permissions: the swap is the last step, so nothing changed
             raise TreeError(_os_failure(exc, args.out, settings.records)) from None
     except UsageError as exc:
@@ -85,88 +81,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     except FrfeedsError as exc:  # e.g. a record changed while being read: nothing was written
         print(f"frfeeds: error: {exc}", file=sys.stderr)
         return EXIT_REJECTED
-    files, feeds, unpublished, duplicates, rejected, dropped, removed, capped = report
-    for rel, field_name, reason in rejected + dropped:
-        print(f"{os.path.join(str(settings.records), rel)}: {field_name}: {reason}", file=sys.stderr)
+    _print_report(report, settings.records, args.out)
+    return EXIT_REJECTED if args.strict and (report.rejected or report.dropped) else EXIT_OK
+
+
+def _print_report(report: BuildReport, records: Path, out: Path) -> None:
+    """Each problem a line on stderr, then the summary line."""
+    for rel, field_name, reason in report.rejected + report.dropped:
+        print(f"{os.path.join(str(records), rel)}: {field_name}: {reason}", file=sys.stderr)
+    written = report.written
     print(
-        f"frfeeds: read {files} records, wrote {feeds} feeds to {args.out} "
-        f"({result.written + result.unchanged} files: {result.written} changed, {result.removed} removed); "
-        f"left out {unpublished} unpublished (published: false) and {removed} removed (removed: true), "
-        f"merged {duplicates} duplicates (same webUrl), rejected {len(rejected)}, values dropped {len(dropped)}, "
+        f"frfeeds: read {report.records} records, wrote {report.feeds} feeds to {out} "
+        f"({written.written + written.unchanged} files: {written.written} changed, {written.removed} removed); "
+        f"left out {report.unpublished} unpublished (published: false) and {report.removed} removed (removed: true), "
+        f"merged {report.duplicates} duplicates (same webUrl), rejected {len(report.rejected)}, "
+        f"values dropped {len(report.dropped)}, "
         # records.MAX_RELATED/MAX_TOPICS/MAX_IMAGES, written out: the no-change path loads no cleaning code
-        f"long lists cut {capped} (related and topics to 50 items, images to 20)"
+        f"long lists cut {report.capped} (related and topics to 50 items, images to 20)"
     )
-    return EXIT_REJECTED if args.strict and (rejected or dropped) else EXIT_OK
-
-
-def build(
-    out: Path,
-    settings: Settings,
-    cache_dir: Path | None,
-    progress: bool = False,
-    wait: float | None = None,
-    on_wait: Callable[[], None] | None = None,
-) -> tuple[tuple, WriteResult]:
-    """Write the feed tree for settings to out, rendering only feeds whose inputs changed.
-
-    cache_dir holds the parse cache and the tree's state (None: neither; every feed is
-    rendered, and files are still written only when their bytes change). Nothing is
-    created before out is known to be frfeeds' own (or new). Returns the report (counts
-    and problems) and what was written.
-    """
-    check_records_folder(settings.records)
-    state = state_file(cache_dir, out) if cache_dir is not None else None
-    with gc_off(), TreeWriter(out, state, wait=wait, on_wait=on_wait) as tree:
-        files = scan_records(settings.records)
-        key = _inputs_key(settings, files)
-        if tree.is_current(key):  # nothing changed since the last build: nothing to read
-            return tree.manifest.report, WriteResult(0, len(tree.manifest.files), 0)
-        cache = open_cache(settings.records, cache_dir, warn=_warn) if cache_dir is not None else None
-        if cache is None:
-            tree.state = None  # the cache folder is unusable: no state there either
-        try:
-            report, result = _write(tree, settings, cache, files, key, progress)
-        finally:
-            if cache is not None:
-                cache.close()
-    if tree.state_error is not None:
-        _warn(f"the build state could not be saved ({tree.state_error.strerror}: {tree.state_error.filename}); "
-              "the next build renders every feed again")
-    return report, result
-
-
-def _write(tree: TreeWriter, settings: Settings, cache: ParseCache | None, files: list[RecordFile], key: str,
-           progress: bool) -> tuple[tuple, WriteResult]:
-    # imported only now: the no-change path needs no YAML, feedgen or lxml
-    from frfeeds.progress import progress_bar
-    from frfeeds.site import PAGES, feed_paths, plan_site, render_feeds, render_page
-    from frfeeds.workers import cores
-
-    with progress_bar(len(files), "parsing", progress) as advance:
-        plan = plan_site(settings, cache, files, progress=advance)
-    previous = tree.manifest.digests if tree.manifest else {}
-    stale = []
-    for feed in plan.feeds:
-        paths = feed_paths(feed)
-        if previous.get(feed.path) == plan.digests[feed.path] and all(map(tree.unchanged, paths)):
-            for path in paths:
-                tree.keep(path)
-        else:
-            stale.append(feed)
-    with progress_bar(len(stale), "rendering", progress) as advance:
-        for feed_files in render_feeds(plan, stale, workers=cores()):
-            for path, data in feed_files.items():
-                tree.put(path, data)
-            advance(1)
-    for path in PAGES:
-        if tree.manifest and tree.manifest.pages == plan.pages_digest and tree.unchanged(path):
-            tree.keep(path)
-        else:
-            tree.put(path, render_page(plan, path))
-    report = _report(plan)
-    if plan.loaded.transient:  # a file or folder could not be read: the next build reads it again
-        key = ""
-    return report, tree.commit(Manifest(key, plan.digests, plan.pages_digest, report))
 
 
 def _os_failure(exc: OSError, out: Path, records: Path) -> str:
@@ -229,28 +161,6 @@ def _say(message: str) -> None:
 
 def _warn(message: str) -> None:
     _say(f"warning: {message}")
-
-
-def _inputs_key(settings: Settings, files: list[RecordFile]) -> str:
-    """Digest of everything a build reads; "" when a record file is too fresh to trust its mtime."""
-    now = time.time_ns()
-    if any(now - item.mtime_ns < RACY_NS for item in files):
-        return ""
-    inputs = (__version__, FORMAT, os.path.abspath(settings.records), settings.base_url, settings.limit, settings.amp,
-              settings.include_unpublished, settings.language, signature(files))
-    return hashlib.blake2b(marshal.dumps(inputs), digest_size=16).hexdigest()
-
-
-def _report(plan) -> tuple:
-    loaded, selection = plan.loaded, plan.selection
-    root = str(plan.settings.records)
-    rel = lambda problem: os.path.relpath(problem.path, root).replace(os.sep, "/")  # noqa: E731
-    return (
-        loaded.files, len(plan.feeds), selection.unpublished, selection.duplicates,
-        tuple((rel(p), p.field, p.reason) for p in loaded.rejected),
-        tuple((rel(p), p.field, p.reason) for p in loaded.dropped),
-        selection.removed, len(loaded.capped),
-    )
 
 
 def _serve(args: argparse.Namespace) -> int:

@@ -1,6 +1,6 @@
-"""The pipeline: records folder -> plan (which feeds hold which entries) -> files.
+"""The plan: loaded records -> which feeds hold which entries, and the files they make.
 
-The CLI writes the files to disk and the app serves them: the same bytes either way.
+The build writes the files to disk and the app serves them: the same bytes either way.
 Each feed has a digest of everything its files are made from (settings, renderer
 version, its entries' contents), so a feed whose digest did not change since the last
 build need not be rendered again.
@@ -10,18 +10,21 @@ from __future__ import annotations
 
 import hashlib
 import marshal
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from frfeeds import __version__
-from frfeeds.cache import ParseCache
 from frfeeds.catalog import Feed, Selection, build_catalog, select
-from frfeeds.config import Settings
-from frfeeds.loader import Loaded, RecordFile, decode_records, load_records
+from frfeeds.read.codec import decode_records
 from frfeeds.records import Record
+from frfeeds.settings import Settings
 from frfeeds.render import entry_html, render_atom_rss, render_index, render_json, render_opml
 from frfeeds.render.links import FORMATS, feed_file
 from frfeeds.workers import gc_paused, process_pool
+
+if TYPE_CHECKING:
+    from frfeeds.read.loader import Loaded
 
 #: Pages made from the list of feeds rather than from entries.
 PAGES = ("index.html", "feeds.opml")
@@ -40,16 +43,8 @@ class Plan:
     pages_digest: str
 
 
-def plan_site(
-    settings: Settings,
-    cache: ParseCache | None = None,
-    files: list[RecordFile] | None = None,
-    progress: Callable[[int], None] | None = None,
-) -> Plan:
-    return plan_from(settings, load_records(settings.records, cache, files=files, progress=progress))
-
-
-def plan_from(settings: Settings, loaded: Loaded) -> Plan:
+def plan_site(settings: Settings, loaded: Loaded) -> Plan:
+    """Which feeds the loaded records make, each with the digest of its inputs."""
     selection = select(loaded.summaries, settings.include_unpublished)
     feeds = build_catalog(selection.records, settings.limit)
     stamp = (__version__, settings.base_url, settings.amp, settings.language)

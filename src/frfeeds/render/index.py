@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from html import escape
 
 from frfeeds.catalog import Feed
-from frfeeds.config import Settings
+from frfeeds.settings import Settings
 from frfeeds.render.links import FORMATS, absolute, feed_file
 
 SECTIONS = (("all", "Everything"), ("topic", "Topics"), ("provider", "Providers"))

@@ -6,7 +6,7 @@ import json
 from collections.abc import Sequence
 
 from frfeeds.catalog import Feed
-from frfeeds.config import Settings
+from frfeeds.settings import Settings
 from frfeeds.records import Record
 from frfeeds.render.content import original_url
 from frfeeds.render.links import absolute, feed_file, rfc3339

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from email.utils import format_datetime
 
 from frfeeds.catalog import EPOCH, Feed
-from frfeeds.config import Settings
+from frfeeds.settings import Settings
 from frfeeds.render.links import absolute, feed_file
 
 GROUPS = (("topic", "Topics"), ("provider", "Providers"))

@@ -8,7 +8,7 @@ from html import escape
 from feedgen.feed import FeedGenerator
 
 from frfeeds.catalog import Feed
-from frfeeds.config import Settings
+from frfeeds.settings import Settings
 from frfeeds.clean import slugify
 from frfeeds.records import Record
 from frfeeds.render.content import original_url

@@ -20,7 +20,7 @@ import yaml
 from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 from yaml.resolver import Resolver
 
-from frfeeds.blockyaml import UNSUPPORTED, read_block
+from frfeeds.read.blockyaml import UNSUPPORTED, read_block
 from frfeeds.errors import RecordError
 
 #: A YAML document that expands to more values than this is refused (alias bombs).

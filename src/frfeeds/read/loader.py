@@ -14,12 +14,12 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from frfeeds.cache import ParseCache, Row, decode_problems, encode_problems
-from frfeeds.codec import Decoder, encode
+from frfeeds.read.cache import ParseCache, Row, decode_problems, encode_problems
+from frfeeds.read.codec import Decoder, decode_records, encode
 from frfeeds.errors import RecordError
-from frfeeds.frontmatter import parse_front_matter, split_front_matter
+from frfeeds.read.frontmatter import parse_front_matter, split_front_matter
 from frfeeds.records import Record, Summary, record_from_mapping
-from frfeeds.scan import RecordFile, scan_records
+from frfeeds.read.scan import RecordFile, scan_records
 from frfeeds.workers import cores, gc_paused, process_pool
 
 MAX_FILE_BYTES = 1 << 20
@@ -119,11 +119,6 @@ class Held:
     def details(self, path: str) -> bytes:
         start, end = self.spans[path]
         return zlib.decompress(memoryview(self.blob)[start:end])
-
-
-def decode_records(encoded: dict[str, tuple[bytes, bytes]]) -> dict[str, Record]:
-    decoder = Decoder()
-    return {path: decoder.record(summary, details, path) for path, (summary, details) in encoded.items()}
 
 
 def load_records(

@@ -9,13 +9,13 @@ import os
 import threading
 import time
 
-from frfeeds.cache import ParseCache
-from frfeeds.config import Settings
-from frfeeds.loader import Loaded
-from frfeeds.scan import RecordFile, scan_records, signature
-from frfeeds.served import RenderMemo, ServedTree
 from frfeeds.errors import RecordError
-from frfeeds.site import hold_entries, plan_from, plan_site
+from frfeeds.read.cache import ParseCache
+from frfeeds.read.loader import Loaded, load_records
+from frfeeds.read.scan import RecordFile, scan_records, signature
+from frfeeds.serve.served import RenderMemo, ServedTree
+from frfeeds.settings import Settings
+from frfeeds.site import hold_entries, plan_site
 
 
 #: Loads tried in a row when records change while being read.
@@ -30,7 +30,7 @@ class Reloader:
         self.cache = cache
         self.memo = RenderMemo()
         #: What requests are answered from; replaced whole, never changed in place.
-        self.tree = ServedTree(plan_from(settings, Loaded.empty()), self.memo, log)
+        self.tree = ServedTree(plan_site(settings, Loaded.empty()), self.memo, log)
         self.loaded_at: dt.datetime | None = None
         self.last_error: str | None = None
         self._signature: str | None = None
@@ -84,7 +84,7 @@ class Reloader:
             try:
                 if files is None:
                     files = scan_records(self.settings.records)
-                plan = hold_entries(plan_site(self.settings, self.cache, files))
+                plan = hold_entries(plan_site(self.settings, load_records(self.settings.records, self.cache, files)))
                 break
             except RecordError as exc:
                 if attempt == RELOAD_ATTEMPTS:

@@ -12,7 +12,7 @@ import datetime as dt
 import hashlib
 import marshal
 
-from frfeeds.cache import MARSHAL_VERSION
+from frfeeds.read.cache import MARSHAL_VERSION
 from frfeeds.records import Image, Provider, Record, Related, Summary, Topic
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
@@ -109,3 +109,8 @@ def _micros(when: dt.datetime | None) -> int | None:
 
 def _datetime(micros: int) -> dt.datetime:
     return _EPOCH + dt.timedelta(microseconds=micros)
+
+
+def decode_records(encoded: dict[str, tuple[bytes, bytes]]) -> dict[str, Record]:
+    decoder = Decoder()
+    return {path: decoder.record(summary, details, path) for path, (summary, details) in encoded.items()}

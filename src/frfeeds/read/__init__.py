@@ -1,0 +1,2 @@
+"""Reading a records folder: files -> front matter -> YAML -> validated records, with the
+parse cache and the codec that stores them."""

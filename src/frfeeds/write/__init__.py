@@ -1,0 +1,163 @@
+"""Write the feed tree to disk, incrementally: ``build(out, settings, cache_dir) -> BuildReport``.
+
+Scan the records folder; when nothing changed since the last build of ``out`` (its
+state beside the parse cache says so), repeat that build's report and read nothing
+else. Otherwise load the records (the cache gives what it holds), plan the feeds, render
+only those whose input digest changed, and write the tree atomically (``writer``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import marshal
+import os
+import time
+from collections.abc import Callable
+from dataclasses import astuple, dataclass, fields
+from pathlib import Path
+
+from frfeeds.write.writer import Manifest, TreeWriter, WriteResult, state_file
+from frfeeds.read.cache import RACY_NS, ParseCache, open_cache
+from frfeeds.read.scan import RecordFile, check_records_folder, scan_records, signature
+from frfeeds.settings import Settings
+from frfeeds.workers import gc_off
+
+log = logging.getLogger("frfeeds")
+
+#: One reported problem: (path inside the records folder, field, reason).
+Problem = tuple[str, str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class BuildReport:
+    """What a build read and wrote: the summary line and the problem lines."""
+
+    #: Record files read (valid and rejected).
+    records: int
+    feeds: int
+    #: Left out for ``published: false``.
+    unpublished: int
+    #: Left out for ``removed: true``.
+    removed: int
+    #: Records merged into another with the same webUrl.
+    duplicates: int
+    #: Lists cut at their design cap (counted, never reported per record).
+    capped: int
+    #: Files rejected, and values dropped from records that were kept.
+    rejected: tuple[Problem, ...]
+    dropped: tuple[Problem, ...]
+    #: What was written this time; None in the state a no-change build replays.
+    written: WriteResult | None = None
+
+    def facts(self) -> tuple:
+        """The report without what was written: what the tree's state keeps."""
+        return astuple(self)[:-1]
+
+    @classmethod
+    def from_facts(cls, facts: tuple, written: WriteResult) -> BuildReport:
+        if len(facts) != len(fields(cls)) - 1:
+            raise ValueError("a report of another shape")
+        return cls(*facts, written=written)
+
+
+def build(
+    out: Path,
+    settings: Settings,
+    cache_dir: Path | None,
+    progress: bool = False,
+    wait: float | None = None,
+    on_wait: Callable[[], None] | None = None,
+    warn: Callable[[str], None] = log.warning,
+) -> BuildReport:
+    """Write the feed tree for settings to out, rendering only feeds whose inputs changed.
+
+    cache_dir holds the parse cache and the tree's state (None: neither; every feed is
+    rendered, and files are still written only when their bytes change). Nothing is
+    created before out is known to be frfeeds' own (or new).
+    """
+    check_records_folder(settings.records)
+    state = state_file(cache_dir, out) if cache_dir is not None else None
+    with gc_off(), TreeWriter(out, state, wait=wait, on_wait=on_wait) as tree:
+        files = scan_records(settings.records)
+        key = _inputs_key(settings, files)
+        if tree.is_current(key):  # nothing changed since the last build: nothing to read
+            try:
+                return BuildReport.from_facts(tree.manifest.report, WriteResult(0, len(tree.manifest.files), 0))
+            except (TypeError, ValueError):
+                pass  # a state of another version: build
+        cache = open_cache(settings.records, cache_dir, warn=warn) if cache_dir is not None else None
+        if cache is None:
+            tree.state = None  # the cache folder is unusable: no state there either
+        try:
+            report = _write(tree, settings, cache, files, key, progress)
+        finally:
+            if cache is not None:
+                cache.close()
+    if tree.state_error is not None:
+        warn(f"the build state could not be saved ({tree.state_error.strerror}: {tree.state_error.filename}); "
+             "the next build renders every feed again")
+    return report
+
+
+def _write(tree: TreeWriter, settings: Settings, cache: ParseCache | None, files: list[RecordFile], key: str,
+           progress: bool) -> BuildReport:
+    # imported only now: the no-change path needs no YAML, feedgen or lxml
+    from frfeeds.progress import progress_bar
+    from frfeeds.read.loader import load_records
+    from frfeeds.site import PAGES, feed_paths, plan_site, render_feeds, render_page
+    from frfeeds.workers import cores
+
+    with progress_bar(len(files), "parsing", progress) as advance:
+        plan = plan_site(settings, load_records(settings.records, cache, files, progress=advance))
+    previous = tree.manifest.digests if tree.manifest else {}
+    stale = []
+    for feed in plan.feeds:
+        paths = feed_paths(feed)
+        if previous.get(feed.path) == plan.digests[feed.path] and all(map(tree.unchanged, paths)):
+            for path in paths:
+                tree.keep(path)
+        else:
+            stale.append(feed)
+    with progress_bar(len(stale), "rendering", progress) as advance:
+        for feed_files in render_feeds(plan, stale, workers=cores()):
+            for path, data in feed_files.items():
+                tree.put(path, data)
+            advance(1)
+    for path in PAGES:
+        if tree.manifest and tree.manifest.pages == plan.pages_digest and tree.unchanged(path):
+            tree.keep(path)
+        else:
+            tree.put(path, render_page(plan, path))
+    report = _report(plan)
+    if plan.loaded.transient:  # a file or folder could not be read: the next build reads it again
+        key = ""
+    written = tree.commit(Manifest(key, plan.digests, plan.pages_digest, report.facts()))
+    return BuildReport.from_facts(report.facts(), written)
+
+
+def _inputs_key(settings: Settings, files: list[RecordFile]) -> str:
+    """Digest of everything a build reads; "" when a record file is too fresh to trust its mtime."""
+    from frfeeds import __version__
+    from frfeeds.read.cache import FORMAT
+
+    now = time.time_ns()
+    if any(now - item.mtime_ns < RACY_NS for item in files):
+        return ""
+    inputs = (__version__, FORMAT, os.path.abspath(settings.records), settings.base_url, settings.limit, settings.amp,
+              settings.include_unpublished, settings.language, signature(files))
+    return hashlib.blake2b(marshal.dumps(inputs), digest_size=16).hexdigest()
+
+
+def _report(plan) -> BuildReport:
+    loaded, selection = plan.loaded, plan.selection
+    root = str(plan.settings.records)
+
+    def problems(found) -> tuple[Problem, ...]:
+        return tuple((os.path.relpath(p.path, root).replace(os.sep, "/"), p.field, p.reason) for p in found)
+
+    return BuildReport(
+        records=loaded.files, feeds=len(plan.feeds), unpublished=selection.unpublished, removed=selection.removed,
+        duplicates=selection.duplicates, capped=len(loaded.capped),
+        rejected=problems(loaded.rejected), dropped=problems(loaded.dropped),
+    )
