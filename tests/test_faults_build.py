@@ -212,6 +212,26 @@ def test_sigkill_during_parsing_leaves_no_process_and_the_next_build_starts_at_o
     assert sorted(os.listdir(tmp_path)) == ["expected", "frfeeds-cache", "out"]
 
 
+def test_a_worker_killed_midway_is_one_line_and_the_old_tree_stands(tmp_path, big_corpus):
+    out = tmp_path / "out"
+    assert run_cli("build", str(out), "--records", str(seed_records(tmp_path / "records")), "-q").returncode == 0
+    before = every_file(out)
+    command = [sys.executable, "-m", "frfeeds.cli", "build", str(out), "--records", str(big_corpus), "-q", "--no-cache"]
+    build = subprocess.Popen(command, start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    workers = []
+    while not workers and build.poll() is None and time.monotonic() < deadline:
+        workers = children(build.pid)
+        time.sleep(0.005)
+    assert workers, "the build ended before its parse workers could be seen"
+    os.kill(workers[0], signal.SIGKILL)  # as the OOM killer would
+    stdout, stderr = build.communicate(timeout=120)
+    assert build.returncode == 1 and "Traceback" not in stderr, stderr
+    assert stderr.strip().splitlines()[-1] == (f"frfeeds: cannot build {out}: a worker process died (killed, or out "
+                                              "of memory?); the previous tree is unchanged; build again")
+    assert every_file(out) == before
+
+
 # -- full and read-only disks ------------------------------------------------------------
 
 def test_full_disk_is_one_line_and_the_old_tree_stands(tmp_path, tmpfs):

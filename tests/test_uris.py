@@ -34,7 +34,8 @@ def test_clean_url_gives_the_uri(raw, uri):
 
 
 @pytest.mark.parametrize("raw", ["javascript:alert(1)", "https://exa\x00mple.com/", "https://ex ample.com/", "https://例え..jp/",
-                                 "ftp://例え.jp/", "//例え.jp/", "https://[zz::1]/", "https://x.com:65536/", "https:/x.com"])
+                                 "ftp://例え.jp/", "//例え.jp/", "https://[zz::1]/", "https://x.com:65536/", "https:/x.com",
+                                 "https://example.com\\@evil.com/"])  # a browser would open example.com
 def test_what_cannot_be_an_http_uri_is_refused(raw):
     with pytest.raises(ValueError):
         clean_url(raw)

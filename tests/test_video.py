@@ -27,6 +27,8 @@ HOSTILE = "".join([
     '<img src="x" onerror="alert(\'onerror\')"><a href="javascript:alert(\'href\')">click</a>',
     "<form action='https://evil.example/steal'><input name=q></form><style>body{display:none}</style>",
     '<p onclick="alert(\'onclick\')">A player follows.</p>',
+    # inside a kept iframe: raw text to the sanitiser's parser, which writes it back as is
+    f'<iframe src="{EMBED}?inner"><script>alert(\'inside\')</script><img src=x onerror=alert(\'inner\')></iframe>',
 ])
 
 
@@ -59,7 +61,7 @@ def test_video_entry_has_link_thumbnail_player_and_text_link(video_tree, atom_sc
     assert item["tags"] == ["Diablo 4", "video"] and item["_frfeeds"] == {"type": "video"}
     html = html_parts(item["content_html"])
     assert html.tags[:4] == ["p", "img", "iframe", "p"]  # lead image, then the player, then its plain link
-    assert html.urls[:3] == [THUMB, EMBED, EMBED]
+    assert html.urls[:3] == [THUMB, EMBED, WATCH]  # the plain link goes to the watch page, not the bare player
     assert "Watch the video on youtube.com" in "".join(html.text)
     assert re.search(r'<iframe [^>]*src="https://www\.youtube\.com/embed/ct63jmbbpiI"[^>]*allowfullscreen', item["content_html"])
 

@@ -200,6 +200,8 @@ def _url_to_uri(url: str) -> str:
     rest = url[scheme.end() + 2:]
     cut = min((i for i in map(rest.find, "/?#") if i >= 0), default=len(rest))
     authority, tail = rest[:cut], rest[cut:]
+    if "\\" in authority:  # browsers read it as "/": the host would not be the one we name
+        raise ValueError("has a backslash before its path")
     userinfo, at, hostport = authority.rpartition("@")
     path, hash_, fragment = tail.partition("#")
     return "".join((
@@ -285,7 +287,9 @@ def clean_html(value: object) -> tuple[str, tuple[str, ...], tuple[str, ...]]:
         url_relative="deny",
         strip_comments=True,
     )
-    html = _IFRAME.sub(lambda match: match[0] if _SRC.search(match[1]) else "", html).strip()
+    # an iframe's children are raw text to nh3's parser, written back uncleaned: a kept
+    # iframe is written empty, whatever it held
+    html = _IFRAME.sub(lambda match: f"<iframe{match[1]}></iframe>" if _SRC.search(match[1]) else "", html).strip()
     embeds = tuple(unescape_html(_SRC.search(match[1])[1]) for match in _IFRAME.finditer(html))
     if not embeds and not html_to_text(html).strip():
         raise ValueError("has nothing that can be shown safely")

@@ -156,6 +156,9 @@ class ParseCache:
             ):
                 if zlib.crc32(problems, zlib.crc32(summary or b"")) == crc:
                     found[path] = (size, mtime_ns, summary, problems)
+        except sqlite3.OperationalError as exc:  # locked, I/O error: not damage; the cache may be shared
+            log.warning("parse cache %s not readable now (%s): parsing every record", self.path, exc)
+            return {}
         except sqlite3.DatabaseError as exc:
             log.warning("parse cache %s unreadable (%s): rebuilding it", self.path, exc)
             self.reset()

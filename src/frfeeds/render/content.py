@@ -23,7 +23,7 @@ def entry_html(record: Record) -> str:
     if record.featured_html:
         parts.append(record.featured_html)
         # for readers that strip iframes (most do): the player as a plain link
-        parts += [f'<p><a href="{escape(src)}">Watch the video on {escape(_site(src))}</a></p>' for src in record.embeds]
+        parts += [_watch_link(record, src) for src in record.embeds]
     if record.excerpt:
         parts.append(f"<p>{escape(record.excerpt)}</p>")
     parts.append(_source(record))
@@ -31,6 +31,14 @@ def entry_html(record: Record) -> str:
         items = "".join(_related_item(related) for related in record.related)
         parts.append(f"<p>Related coverage:</p><ul>{items}</ul>")
     return "\n".join(parts)
+
+
+def _watch_link(record: Record, src: str) -> str:
+    """A plain link for a player: the story's own page when it is on the player's site
+    (a YouTube record links its watch page, not the bare embed), else the player."""
+    site = _site(src).removeprefix("m.").replace("youtube-nocookie.com", "youtube.com")
+    href = record.url if _site(record.url).removeprefix("m.") in (site, site.replace("player.", "")) else src
+    return f'<p><a href="{escape(href)}">Watch the video on {escape(site.removeprefix("player."))}</a></p>'
 
 
 def original_url(record: Record) -> str | None:

@@ -34,6 +34,8 @@ class Reloader:
         self.loaded_at: dt.datetime | None = None
         self.last_error: str | None = None
         self._signature: str | None = None
+        #: The problems of the last load, logged when they first appeared.
+        self._reported: set[str] = set()
         self._checked = 0.0
         self._thread_pid: int | None = None
         self._loaded_pid = os.getpid()
@@ -92,8 +94,10 @@ class Reloader:
                 files = None
             except Exception as exc:  # noqa: BLE001 - any failure keeps the last good tree
                 return self._failed(exc)
-        for problem in plan.loaded.rejected + plan.loaded.dropped:
+        problems = {str(problem) for problem in plan.loaded.rejected + plan.loaded.dropped}
+        for problem in sorted(problems - self._reported):  # each once, not at every reload
             self.log.warning("%s", problem)
+        self._reported = problems
         self.tree = ServedTree(plan, self.memo, self.log)
         self._signature = signature(files)
         self.loaded_at = dt.datetime.now(dt.timezone.utc)

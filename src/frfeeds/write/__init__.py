@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import astuple, dataclass, fields
 from pathlib import Path
 
-from frfeeds.write.writer import Manifest, TreeWriter, WriteResult, state_file
+from frfeeds.write.writer import Manifest, TreeError, TreeWriter, WriteResult, state_file
 from frfeeds.read.cache import RACY_NS, ParseCache, open_cache
 from frfeeds.read.scan import RecordFile, check_records_folder, scan_records, signature
 from frfeeds.settings import Settings
@@ -91,6 +91,9 @@ def build(
             tree.state = None  # the cache folder is unusable: no state there either
         try:
             report = _write(tree, settings, cache, files, key, progress)
+        except BaseException as exc:
+            _raise_if_a_worker_died(exc, out)
+            raise
         finally:
             if cache is not None:
                 cache.close()
@@ -134,6 +137,16 @@ def _write(tree: TreeWriter, settings: Settings, cache: ParseCache | None, files
         key = ""
     written = tree.commit(Manifest(key, plan.digests, plan.pages_digest, report.facts()))
     return BuildReport.from_facts(report.facts(), written)
+
+
+def _raise_if_a_worker_died(exc: BaseException, out: Path) -> None:
+    """A worker process killed midway (the OOM killer, kill -9) breaks its pool: one
+    line, not a traceback. (Imported here: the no-change path starts no pool.)"""
+    from concurrent.futures.process import BrokenProcessPool
+
+    if isinstance(exc, BrokenProcessPool):
+        raise TreeError(f"cannot build {out}: a worker process died (killed, or out of memory?); "
+                        "the previous tree is unchanged; build again") from None
 
 
 def _inputs_key(settings: Settings, files: list[RecordFile]) -> str:
