@@ -9,7 +9,7 @@ import sys
 import feedparser
 import pytest
 
-from conftest import SEEDS, build, record_text, run_cli, tree, write_record
+from helpers import SEEDS, build, record_text, run_cli, tree, write_record
 from frfeeds.write import writer
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import SEEDS, every_file, record_text, run_cli, write_record
+from helpers import SEEDS, every_file, record_text, run_cli, write_record
 from frfeeds.read.cache import cache_file
 
 NOBODY = 65534

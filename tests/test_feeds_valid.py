@@ -5,7 +5,7 @@ import re
 import subprocess
 import sys
 
-from conftest import SEEDS, build, check_tree_valid, run_cli, shared_path, tree
+from helpers import SEEDS, build, check_tree_valid, run_cli, shared_path, tree
 
 
 def test_seeds_build_valid_feeds(tmp_path, atom_schema, json_feed_validator):

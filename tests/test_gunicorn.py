@@ -16,7 +16,7 @@ import feedparser
 import pytest
 from reader import make_reader
 
-from conftest import REPO, SEEDS, build, record_text, tree, write_record
+from helpers import REPO, SEEDS, build, record_text, tree, write_record
 
 RELOAD = 1.0
 WORKERS = 2

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import SEEDS, build, every_file, record_text, tree, write_record
+from helpers import SEEDS, build, every_file, record_text, tree, write_record
 from frfeeds.read.cache import ParseCache, cache_file
 from frfeeds.settings import Settings
 from frfeeds.read.loader import load_records
