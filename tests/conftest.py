@@ -52,3 +52,14 @@ def generated(tmp_path_factory, make_corpus) -> Path:
     subprocess.run([sys.executable, str(make_corpus), "300", str(folder / "generated")], check=True, capture_output=True)
     shutil.copytree(SEEDS, folder / "seeds")
     return folder
+
+
+def pytest_addoption(parser):
+    parser.addoption("--regen-golden", action="store_true",
+                     help="store the built trees as tests/golden/ (review the diff before committing)")
+
+
+@pytest.fixture
+def regen_golden(request) -> bool:
+    """True only when pytest runs with --regen-golden: golden files never change by themselves."""
+    return request.config.getoption("--regen-golden")

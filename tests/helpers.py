@@ -1,7 +1,8 @@
 """Helpers of the tests: paths, building a tree, reading it back, validating it.
 
 Plain functions and constants, imported by name (``from helpers import build, tree``);
-fixtures live in conftest.py, the W3C-validator-like checks in feedchecks.py.
+fixtures live in conftest.py, the W3C-validator-like checks in feedchecks.py, the
+golden file comparison in golden.py.
 ``tests/`` is on sys.path by pytest's ``pythonpath`` option (pyproject.toml).
 """
 
@@ -22,6 +23,8 @@ from frfeeds.cli import main
 REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("FRFEEDS_SHARED", REPO.parent / "shared"))
 SEEDS = REPO / "seeds"
+#: Hand-written records for the tests (never copies of the shared corpus).
+DATA = REPO / "tests" / "data"
 
 
 def shared_path(*parts: str) -> Path:
