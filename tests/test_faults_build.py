@@ -180,6 +180,7 @@ def big_corpus(tmp_path_factory, make_corpus):
     return folder
 
 
+@pytest.mark.slow
 def test_sigkill_during_parsing_leaves_no_process_and_the_next_build_starts_at_once(tmp_path, big_corpus):
     from frfeeds.read import loader
 
@@ -383,6 +384,7 @@ def hold_lock(out: Path) -> int:
     return fd
 
 
+@pytest.mark.slow
 def test_wait_bounds_the_wait_for_another_build(tmp_path):
     out = tmp_path / "out"
     assert run_cli("build", str(out), "--records", str(SEEDS)).returncode == 0
@@ -406,6 +408,7 @@ def test_wait_bounds_the_wait_for_another_build(tmp_path):
     assert every_file(out) == before
 
 
+@pytest.mark.slow
 def test_a_waiting_build_says_so_once_and_goes_on_when_the_lock_is_free(tmp_path):
     records = seed_records(tmp_path / "records")
     out = tmp_path / "out"
@@ -427,6 +430,7 @@ def test_a_waiting_build_says_so_once_and_goes_on_when_the_lock_is_free(tmp_path
     assert sorted(os.listdir(tmp_path)) == ["frfeeds-cache", "out", "records"]  # the lock file is gone
 
 
+@pytest.mark.slow
 def test_simultaneous_builds_take_turns_and_end_right(tmp_path, generated):
     expected = tmp_path / "expected"
     assert run_cli("build", str(expected), "--records", str(generated), "--no-cache").returncode == 0
