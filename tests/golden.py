@@ -49,7 +49,8 @@ def check_golden(out: Path, name: str, regenerate: bool) -> None:
         pytest.skip(f"regenerated {stored.relative_to(REPO)} ({len(built)} files): review `git diff -- tests/golden`")
     problems = golden_differences(built, files_of(stored))
     if problems:
-        hint = f"if the change is meant: pytest --regen-golden, then review `git diff -- {stored.relative_to(REPO)}`"
+        hint = (f"if the change is meant: python -m pytest tests/test_golden.py --regen-golden, then read "
+                f"`git diff -- {stored.relative_to(REPO)}` and commit it with the change")
         pytest.fail(f"built tree differs from {stored.relative_to(REPO)}:\n" + "\n".join(problems) + "\n" + hint,
                     pytrace=False)
 
