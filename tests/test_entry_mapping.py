@@ -6,7 +6,7 @@ import re
 import feedparser
 import pytest
 
-from conftest import SEEDS, build, tree
+from helpers import SEEDS, build, tree
 
 CBS = "https://www.cbsnews.com/video/facial-recognition-video-60-minutes-2021-05-16/"
 CBS_AMP = "https://www.cbsnews.com/amp/video/facial-recognition-video-60-minutes-2021-05-16/"

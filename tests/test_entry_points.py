@@ -5,7 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import SEEDS
+from helpers import SEEDS
 
 
 def test_python_m_frfeeds_is_the_frfeeds_command(tmp_path):

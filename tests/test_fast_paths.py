@@ -10,7 +10,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import SEEDS, shared_path, tree
+from helpers import SEEDS, shared_path, tree
 from frfeeds import clean
 from frfeeds.read.blockyaml import UNSUPPORTED, read_block
 from frfeeds.read.frontmatter import FastSafeLoader, _plain_value, parse_front_matter, split_front_matter
@@ -54,11 +54,13 @@ def record_fronts():
     return [split_front_matter(path.read_text(encoding="utf-8-sig"), str(path)) for path in paths]
 
 
+@pytest.mark.slow
 def test_fast_loader_on_every_seed_and_real_record():
     for front in record_fronts():
         assert yaml.load(front, Loader=FastSafeLoader) == yaml.load(front, Loader=yaml.CSafeLoader)
 
 
+@pytest.mark.slow
 def test_fast_loader_on_a_generated_corpus(tmp_path, make_corpus):
     subprocess.run([sys.executable, str(make_corpus), "400", str(tmp_path)], check=True, capture_output=True)
     for path in sorted(tmp_path.rglob("*.md")):
@@ -134,6 +136,7 @@ def test_block_reader_gives_what_csafeloader_gives(text):
     assert_block_reader_agrees(text)
 
 
+@pytest.mark.slow
 def test_block_reader_reads_every_seed_real_and_generated_record(generated):
     fronts = record_fronts() + [split_front_matter(path.read_text(), str(path)) for path in generated.rglob("*.md")]
     assert len(fronts) >= 305
@@ -166,6 +169,7 @@ BLOCK_LINES = st.builds(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=1500, deadline=None)
 @given(st.lists(st.one_of(BLOCK_LINES, st.sampled_from(["", "  ", "# c", "  # c"])), min_size=1, max_size=8).map("\n".join))
 def test_block_reader_agrees_on_generated_lines(text):
@@ -208,6 +212,7 @@ def block_documents(draw):
     return "\n".join(lines)
 
 
+@pytest.mark.slow
 @settings(max_examples=1500, deadline=None)
 @given(block_documents())
 def test_block_reader_agrees_on_generated_documents(text):
@@ -229,6 +234,7 @@ VALUES = st.recursive(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=800, deadline=None)
 @given(
     st.dictionaries(st.from_regex(r"[A-Za-z_][A-Za-z0-9_]{0,8}", fullmatch=True), VALUES, min_size=1, max_size=5),
@@ -295,6 +301,7 @@ def slow_clean_url(value):
         clean._PLAIN_URL = shortcut
 
 
+@pytest.mark.slow
 @settings(max_examples=1000, deadline=None)
 @given(URLS)
 def test_clean_url_equals_its_general_version(url):
@@ -314,6 +321,7 @@ def test_date_fast_values_stay_utc():
     assert clean.clean_date(when) == dt.datetime(2001, 12, 15, 2, 59, 43, 100000, tzinfo=dt.timezone.utc)
 
 
+@pytest.mark.slow
 def test_fast_yaml_off_switch_gives_the_same_tree(tmp_path, generated):
     """FRFEEDS_FAST_YAML=0 sends every document to libyaml's safe loader as PyYAML ships
     it: a debugging aid that must change no byte."""

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import SEEDS, every_file, record_text, run_cli, write_record
+from helpers import SEEDS, every_file, record_text, run_cli, write_record
 from frfeeds.read.cache import cache_file
 
 NOBODY = 65534
@@ -180,6 +180,7 @@ def big_corpus(tmp_path_factory, make_corpus):
     return folder
 
 
+@pytest.mark.slow
 def test_sigkill_during_parsing_leaves_no_process_and_the_next_build_starts_at_once(tmp_path, big_corpus):
     from frfeeds.read import loader
 
@@ -403,6 +404,7 @@ def hold_lock(out: Path) -> int:
     return fd
 
 
+@pytest.mark.slow
 def test_wait_bounds_the_wait_for_another_build(tmp_path):
     out = tmp_path / "out"
     assert run_cli("build", str(out), "--records", str(SEEDS)).returncode == 0
@@ -426,6 +428,7 @@ def test_wait_bounds_the_wait_for_another_build(tmp_path):
     assert every_file(out) == before
 
 
+@pytest.mark.slow
 def test_a_waiting_build_says_so_once_and_goes_on_when_the_lock_is_free(tmp_path):
     records = seed_records(tmp_path / "records")
     out = tmp_path / "out"
@@ -447,6 +450,7 @@ def test_a_waiting_build_says_so_once_and_goes_on_when_the_lock_is_free(tmp_path
     assert sorted(os.listdir(tmp_path)) == ["frfeeds-cache", "out", "records"]  # the lock file is gone
 
 
+@pytest.mark.slow
 def test_simultaneous_builds_take_turns_and_end_right(tmp_path, generated):
     expected = tmp_path / "expected"
     assert run_cli("build", str(expected), "--records", str(generated), "--no-cache").returncode == 0

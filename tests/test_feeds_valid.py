@@ -5,7 +5,9 @@ import re
 import subprocess
 import sys
 
-from conftest import SEEDS, build, check_tree_valid, run_cli, shared_path, tree
+import pytest
+
+from helpers import SEEDS, build, check_tree_valid, run_cli, shared_path, tree
 
 
 def test_seeds_build_valid_feeds(tmp_path, atom_schema, json_feed_validator):
@@ -24,6 +26,7 @@ def test_seeds_with_unpublished_build_valid_feeds(tmp_path, atom_schema, json_fe
     assert counts["atom"] == 1 + 2 + 5  # all, two topics, five providers
 
 
+@pytest.mark.slow
 def test_real_corpus_builds_valid_feeds_for_every_topic_and_provider(tmp_path, atom_schema, json_feed_validator):
     records = shared_path("corpus", "records")
     out = tmp_path / "out"
@@ -53,6 +56,7 @@ def test_real_corpus_builds_valid_feeds_for_every_topic_and_provider(tmp_path, a
             assert f"feeds/{slug}.atom" in files, (path, topic)
 
 
+@pytest.mark.slow
 def test_generated_corpus_builds_valid_feeds(tmp_path, make_corpus, atom_schema, json_feed_validator):
     records = tmp_path / "records"
     subprocess.run([sys.executable, str(make_corpus), "600", str(records)], check=True, capture_output=True)

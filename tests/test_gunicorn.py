@@ -16,7 +16,10 @@ import feedparser
 import pytest
 from reader import make_reader
 
-from conftest import REPO, SEEDS, build, record_text, tree, write_record
+from helpers import REPO, SEEDS, build, record_text, tree, write_record
+
+#: Every test but the Procfile's starts a server process.
+pytestmark = pytest.mark.slow
 
 RELOAD = 1.0
 WORKERS = 2

@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from conftest import build, check_tree_valid, record_text, tree, write_record
+from helpers import build, check_tree_valid, record_text, tree, write_record
 
 GOOD = record_text(title="The good story", url="https://example.com/good")
 

@@ -9,9 +9,12 @@ import re
 import pytest
 import yaml
 
-from conftest import check_tree_valid, run_cli, shared_path, tree
+from helpers import check_tree_valid, run_cli, shared_path, tree
 from feedchecks import check_feeds_uris_and_text
 from frfeeds.read.loader import load_records
+
+#: Builds the whole real corpus (module fixtures).
+pytestmark = pytest.mark.slow
 
 CAPS = {"related": 50, "images": 20, "topics": 50}
 

@@ -11,7 +11,7 @@ import time
 import feedparser
 import pytest
 
-from conftest import SEEDS, build, record_text, run_cli, tree, write_record
+from helpers import SEEDS, build, record_text, run_cli, tree, write_record
 from frfeeds.read.cache import ParseCache
 from frfeeds.read.codec import Decoder, encode
 from frfeeds.read.loader import load_records

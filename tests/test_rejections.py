@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from conftest import SEEDS, record_text, write_record
+from helpers import SEEDS, record_text, write_record
 from frfeeds.read.cache import open_cache
 from frfeeds.read.loader import load_records
 from frfeeds.read.scan import scan_records

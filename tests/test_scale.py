@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import SEEDS, build, every_file, record_text, tree, write_record
+from helpers import SEEDS, build, every_file, record_text, tree, write_record
 from frfeeds.read.cache import ParseCache, cache_file
 from frfeeds.settings import Settings
 from frfeeds.read.loader import load_records
@@ -34,6 +34,7 @@ def cold_tree(tmp_path: Path, records: Path) -> dict[str, bytes]:
     return every_file(out)
 
 
+@pytest.mark.slow
 def test_cold_cached_and_incremental_builds_give_the_same_bytes(tmp_path, records):
     cold = cold_tree(tmp_path, records)
     cache = tmp_path / "cache"
@@ -56,6 +57,7 @@ def test_cold_cached_and_incremental_builds_give_the_same_bytes(tmp_path, record
     assert every_file(out) == cold
 
 
+@pytest.mark.slow
 def test_warm_cache_parses_nothing_and_changed_files_only(tmp_path, records):
     settings = Settings(records=records)
     cache = ParseCache(tmp_path / "cache.sqlite3")
@@ -86,6 +88,7 @@ sys.exit(status)
 """
 
 
+@pytest.mark.slow
 def test_worker_processes_give_what_one_process_gives(tmp_path, records):
     expected = cold_tree(tmp_path, records)
     out = tmp_path / "pooled"
@@ -114,6 +117,7 @@ def parsed_with(path: Path, records: Path) -> int:
         cache.close()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("damage", ["garbage", "truncated", "empty", "not-sqlite"])
 def test_corrupt_cache_file_is_rebuilt(tmp_path, records, damage):
     cold = cold_tree(tmp_path, records)
@@ -130,6 +134,7 @@ def test_corrupt_cache_file_is_rebuilt(tmp_path, records, damage):
     assert every_file(out) == cold
 
 
+@pytest.mark.slow
 def test_cache_from_another_version_is_emptied(tmp_path, records):
     path = filled_cache(tmp_path, records)
     with sqlite3.connect(path) as db:
@@ -138,6 +143,7 @@ def test_cache_from_another_version_is_emptied(tmp_path, records):
     assert parsed_with(path, records) == 0
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("table, column", [("records", "summary"), ("records", "problems"), ("details", "data")])
 def test_damaged_rows_are_parsed_again(tmp_path, records, table, column):
     cold = cold_tree(tmp_path, records)
@@ -188,6 +194,7 @@ sys.exit(main(sys.argv[2:]))
 """
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("when", ["commit", "midway"])
 @pytest.mark.parametrize("before", ["empty", "filled"])
 def test_cache_written_by_a_killed_build_is_not_trusted(tmp_path, records, before, when):
@@ -213,6 +220,7 @@ def test_cache_written_by_a_killed_build_is_not_trusted(tmp_path, records, befor
     assert every_file(out) == (cold if before == "empty" else cold_tree(tmp_path / "with-new", records))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("damage", ["state", "marker"])
 def test_damaged_state_or_marker_means_a_full_build_that_rewrites_nothing(tmp_path, records, damage):
     out = tmp_path / "out"
@@ -226,6 +234,7 @@ def test_damaged_state_or_marker_means_a_full_build_that_rewrites_nothing(tmp_pa
     assert every_file(out) == expected  # the marker too is back to its one text
 
 
+@pytest.mark.slow
 def test_edited_output_file_is_restored(tmp_path, records):
     out = tmp_path / "out"
     assert build(out, "--records", str(records)) == 0
@@ -255,6 +264,7 @@ sys.exit(main(sys.argv[1:]))
 """
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("quiet", [False, True])
 def test_progress_shows_on_a_terminal_only_and_quiet_silences_it(tmp_path, generated, quiet):
     import fcntl

@@ -9,7 +9,7 @@ import shutil
 
 import pytest
 
-from conftest import SEEDS, build, every_file, record_text, tree, write_record
+from helpers import SEEDS, build, every_file, record_text, tree, write_record
 from frfeeds.write.writer import MARKER, MARKER_TEXT, state_file
 
 

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from rfc3986_validator import validate_rfc3986
 
-from conftest import build, check_tree_valid, record_text, tree, write_record
+from helpers import build, check_tree_valid, record_text, tree, write_record
 from feedchecks import check_feeds_uris_and_text
 from frfeeds.clean import clean_url
 

@@ -9,7 +9,7 @@ import re
 import feedparser
 import pytest
 
-from conftest import build, check_tree_valid, record_text, shared_path, tree, write_record
+from helpers import build, check_tree_valid, record_text, shared_path, tree, write_record
 from feedchecks import html_parts
 
 WATCH = "https://youtube.com/watch?v=ct63jmbbpiI"
