@@ -47,7 +47,7 @@ def plan_site(settings: Settings, loaded: Loaded) -> Plan:
     """Which feeds the loaded records make, each with the digest of its inputs."""
     selection = select(loaded.summaries, settings.include_unpublished)
     feeds = build_catalog(selection.records, settings.limit)
-    stamp = (__version__, settings.base_url, settings.amp, settings.language)
+    stamp = (__version__, settings.base_url, settings.amp, settings.site.language)
     digests = {feed.path: _digest((stamp, feed.path, feed.kind, feed.title, feed.description,
                                    tuple(entry.digest for entry in feed.entries))) for feed in feeds}
     pages = tuple((feed.path, feed.kind, feed.title, len(feed.entries), _stamp(feed)) for feed in feeds)

@@ -145,7 +145,7 @@ def _inputs_key(settings: Settings, files: list[RecordFile]) -> str:
     if any(now - item.mtime_ns < RACY_NS for item in files):
         return ""
     inputs = (__version__, FORMAT, os.path.abspath(settings.records), settings.base_url, settings.limit, settings.amp,
-              settings.include_unpublished, settings.language, signature(files))
+              settings.include_unpublished, settings.site.language, signature(files))
     return hashlib.blake2b(marshal.dumps(inputs), digest_size=16).hexdigest()
 
 
