@@ -1,5 +1,5 @@
 """frfeeds.toml: found, read and checked as a user meets it, by the command and the app;
-``frfeeds init``."""
+``frfeeds init``; and a changed renderer making a rebuild re-render its feeds."""
 
 import json
 import os
@@ -257,3 +257,35 @@ def test_the_readmes_example_file_loads(tmp_path):
     settings = load_settings({}, config=config)
     assert settings.site.title == "Example News" and len(settings.feeds.custom) == 2
     assert settings.feeds.custom[1].query.canonical() == "topics=azure,power-apps&min_quality=60&since=30d"
+
+
+def test_a_changed_renderer_re_renders_its_feeds(tmp_path):
+    """The build digest holds the package's code: editing a renderer on a copy of the
+    package and rebuilding rewrites the feeds it renders (and only those)."""
+    import frfeeds
+
+    records = tmp_path / "records"
+    shutil.copytree(SEEDS, records)
+    for path in records.iterdir():  # old enough for the build state to be trusted
+        os.utime(path, (1_600_000_000, 1_600_000_000))
+    package = tmp_path / "copy"
+    shutil.copytree(Path(frfeeds.__file__).parent, package / "frfeeds", ignore=shutil.ignore_patterns("__pycache__"))
+    env = {"PYTHONPATH": str(package), "FRFEEDS_CACHE": str(tmp_path / "cache")}
+    out = tmp_path / "out"
+
+    def build():
+        result = run_cli("build", str(out), "--records", str(records), env=env)
+        assert result.returncode == 0, result.stderr
+        return re.search(r"(\d+) changed", result.stdout)[1], tree(out)
+
+    changed, before = build()
+    assert changed == "17" and build()[0] == "0"
+    renderer = package / "frfeeds" / "render" / "jsonfeed.py"
+    source = renderer.read_text(encoding="utf-8")
+    assert '"title": feed.title,' in source
+    renderer.write_text(source.replace('"title": feed.title,', '"title": feed.title + " (edited)",'), encoding="utf-8")
+    changed, after = build()
+    assert changed == "5"  # the five JSON feeds
+    assert json.loads(after["feeds/all.json"])["title"] == "All news (edited)"
+    assert {path for path in before if before[path] != after[path]} == {p for p in before if p.endswith(".json")}
+    assert feedparser.parse(after["feeds/all.atom"]).feed.title == "All news"
