@@ -59,7 +59,7 @@ def _config_option(parser: argparse.ArgumentParser) -> None:
 def _setting_option(parser: argparse.ArgumentParser, row: Setting) -> None:
     """An option from its settings row: a value, or a flag setting row.flag."""
     default = {"records": "./seeds", "cache": "~/.cache/frfeeds"}.get(row.key) or _shown_default(row)
-    help_text = f"{row.flag_doc or row.doc} (default {row.variable}, else {row.key} = {default})"
+    help_text = f"{row.flag_doc or row.doc} (default: {row.variable}, else {row.key} in the config file, else {default})"
     if row.flag is not None:
         parser.add_argument(row.option, dest=row.dest, action="store_const", const=row.flag, help=help_text)
     else:

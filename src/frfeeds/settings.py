@@ -116,19 +116,16 @@ class Source:
 
     #: ``--limit``, ``FRFEEDS_LIMIT``, ``create_app LIMIT``, or the key inside ``file``.
     label: str
-    #: The config file the value was read from: it must have the right TOML type,
-    #: and a relative path in it is relative to the file's folder.
+    #: The config file the value was read from: a relative path in it is relative to
+    #: the file's folder.
     file: Path | None = None
+    #: True for a config file's values: TOML has types, so no text is read as a number.
+    typed: bool = False
 
     def error(self, reason: str) -> UsageError:
         if self.file is not None:
             return UsageError(f"{self.file}: {self.label}: {reason}")
         return UsageError(f"{self.label} {reason}")
-
-    @property
-    def typed(self) -> bool:
-        """True for a config file's value: TOML has types, so no text is parsed as a number."""
-        return self.file is not None
 
 
 Converter = Callable[[Any, Source], Any]
@@ -410,7 +407,8 @@ class _Nested(ValueError):
         self.key = key
 
 
-_TYPED = Source("", Path(CONFIG_FILE))
+#: The values of a [[feeds.custom]] table: typed, from a file or create_app alike.
+_TYPED = Source("", typed=True)
 
 
 # --- the table ------------------------------------------------------------------------
@@ -481,7 +479,7 @@ def load_settings(
     path = config_path(environ, config)
     if path is not None:
         for key, value in read_config(path).items():
-            values[key] = (value, Source(key, path))
+            values[key] = (value, Source(key, path, typed=True))
     for row in TABLE:
         if row.variable and environ.get(row.variable, "") != "":
             values[row.key] = (environ[row.variable], Source(row.variable))
@@ -496,7 +494,7 @@ def _convert(key: str, value: Any, source: Source) -> Any:
     try:
         return ROWS[key].convert(value, source)
     except _Nested as exc:  # feeds.custom[2].title
-        raise Source(source.label + exc.key, source.file).error(str(exc)) from None
+        raise Source(source.label + exc.key, source.file, source.typed).error(str(exc)) from None
     except ValueError as exc:
         raise source.error(str(exc)) from None
 
