@@ -19,11 +19,14 @@ import functools
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, unquote
 
-from frfeeds.clean import clean_host, kind_of, slugify
-from frfeeds.records import RESERVED_SLUGS, Summary
+if TYPE_CHECKING:
+    from frfeeds.records import Summary
+
+# frfeeds.clean (slugs, hosts) is imported where used: it brings ftfy along, which a
+# build that reads no record (nothing changed) must not pay for to check its settings.
 
 #: The fields of a query, in canonical order.
 FIELDS = ("topics", "providers", "types", "min_quality", "since")
@@ -63,7 +66,7 @@ class Query:
         field (``where.field: reason``), unknown fields with a suggestion.
         """
         if not isinstance(mapping, Mapping):
-            raise QueryError(f"{where or 'query'}: must be a table of {', '.join(FIELDS)}, not {kind_of(mapping)}")
+            raise QueryError(f"{where or 'query'}: must be a table of {', '.join(FIELDS)}, not {_kind(mapping)}")
         for key in mapping:
             if key not in FIELDS:
                 raise QueryError(f"{_at(where, str(key))}: {unknown_key(str(key), FIELDS)}")
@@ -129,7 +132,7 @@ def parse_age(value: object) -> dt.timedelta:
     match = _AGE.fullmatch(text) if text is not None else None
     unit = match and _UNIT_WORDS.get(match[2].lower(), match[2].lower())
     if not match or unit not in UNITS or int(match[1]) == 0:
-        shown = repr(value) if isinstance(value, str) else kind_of(value)
+        shown = repr(value) if isinstance(value, str) else _kind(value)
         raise ValueError(f"must be an age such as '30 days', '12 hours' or '2 weeks', not {shown}")
     return dt.timedelta(seconds=int(match[1]) * UNITS[unit])
 
@@ -143,8 +146,11 @@ def format_age(age: dt.timedelta) -> str:
 
 def topic_slug(label: object) -> str:
     """A topic label or slug as ``Topic.slug`` names it (``All`` -> ``all-topic``)."""
+    from frfeeds.clean import slugify
+    from frfeeds.records import RESERVED_SLUGS
+
     if not isinstance(label, str):
-        raise ValueError(f"must be text, not {kind_of(label)}")
+        raise ValueError(f"must be text, not {_kind(label)}")
     slug = slugify(label)
     if not slug:
         raise ValueError("has no letters or digits to name a topic")
@@ -163,7 +169,7 @@ def unknown_key(key: str, known: Iterable[str]) -> str:
 def _texts(value: object, convert) -> tuple[str, ...]:
     items = [value] if isinstance(value, str) else value
     if not isinstance(items, list):
-        raise ValueError(f"must be a list of text, not {kind_of(value)}")
+        raise ValueError(f"must be a list of text, not {_kind(value)}")
     if not items:
         raise ValueError("must be a list of text, not an empty list")
     found = set()
@@ -177,7 +183,7 @@ def _texts(value: object, convert) -> tuple[str, ...]:
 
 def _type(value: object) -> str:
     if not isinstance(value, str):
-        raise ValueError(f"must be text, not {kind_of(value)}")
+        raise ValueError(f"must be text, not {_kind(value)}")
     slug = _type_slug(value)
     if not slug:
         raise ValueError("has no letters or digits")
@@ -185,12 +191,14 @@ def _type(value: object) -> str:
 
 
 def _host(value: object) -> str:
+    from frfeeds.clean import clean_host
+
     return clean_host(value)
 
 
 def _quality(value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise ValueError(f"must be a whole number, not {repr(value) if isinstance(value, str) else kind_of(value)}")
+        raise ValueError(f"must be a whole number, not {repr(value) if isinstance(value, str) else _kind(value)}")
     if abs(value) > MAX_QUALITY:
         raise ValueError(f"must be between -{MAX_QUALITY} and {MAX_QUALITY}, not {value}")
     return value
@@ -209,7 +217,15 @@ _PARSERS = {
 def _type_slug(value: str) -> str:
     """A record's type as a slug, as Atom's category term spells it: a handful of
     distinct values across a corpus, so slugified once each."""
+    from frfeeds.clean import slugify
+
     return slugify(value)
+
+
+def _kind(value: object) -> str:
+    from frfeeds.clean import kind_of
+
+    return kind_of(value)
 
 
 def _at(where: str, key: str) -> str:

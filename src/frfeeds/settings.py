@@ -539,8 +539,6 @@ def read_config(path: Path) -> dict[str, Any]:
 
 
 def _flatten(document: Mapping[str, Any], path: Path) -> dict[str, Any]:
-    from frfeeds.query import unknown_key
-
     found: dict[str, Any] = {}
     for name, value in document.items():
         if name in SECTIONS:
@@ -551,6 +549,8 @@ def _flatten(document: Mapping[str, Any], path: Path) -> dict[str, Any]:
             items = {name: value}
         for key, item in items.items():
             if key not in ROWS:
+                from frfeeds.query import unknown_key
+
                 raise UsageError(f"{path}: {key}: {unknown_key(key, _known_keys(key))}")
             found[key] = item
     return found
