@@ -359,9 +359,9 @@ def _custom(value: Any, source: Source) -> tuple[CustomFeed, ...]:
         for key in table:
             if key not in CUSTOM_KEYS + FIELDS:
                 raise _Nested(f"{where}.{key}", unknown_key(str(key), CUSTOM_KEYS + FIELDS))
-        feed = _custom_feed(table, where)
-        if any(other.slug == feed.slug for other in feeds):
-            raise _Nested(f"{where}.slug", f"{feed.slug!r} names another custom feed too")
+        slug, title, description = _custom_names(table, where)
+        if any(other.slug == slug for other in feeds):
+            raise _Nested(f"{where}.slug", f"{slug!r} names another custom feed too")
         selection = {key: item for key, item in table.items() if key in FIELDS}
         if not selection:
             raise _Nested(where, f"selects every record: give at least one of {', '.join(FIELDS)}")
@@ -370,12 +370,12 @@ def _custom(value: Any, source: Source) -> tuple[CustomFeed, ...]:
         except QueryError as exc:
             nested, _, reason = str(exc).partition(": ")
             raise _Nested(nested, reason) from None
-        feeds.append(CustomFeed(feed.slug, feed.title, query, feed.description))
+        feeds.append(CustomFeed(slug, title, query, description))
     return tuple(feeds)
 
 
-def _custom_feed(table: Mapping[str, Any], where: str) -> CustomFeed:
-    from frfeeds.query import Query
+def _custom_names(table: Mapping[str, Any], where: str) -> tuple[str, str, str | None]:
+    """A custom feed's slug, title and description (None when not given or empty)."""
     from frfeeds.records import RESERVED_SLUGS
 
     def value(key: str, convert: Converter) -> Any:
@@ -390,7 +390,7 @@ def _custom_feed(table: Mapping[str, Any], where: str) -> CustomFeed:
     if slug in RESERVED_SLUGS:
         raise _Nested(f"{where}.slug", f"{slug!r} is taken by the feed tree ({', '.join(sorted(RESERVED_SLUGS))})")
     description = value("description", _text) if "description" in table else None
-    return CustomFeed(slug, value("title", _title), Query(), description or None)
+    return slug, value("title", _title), description or None
 
 
 def _slug(value: Any, source: Source) -> str:
@@ -640,11 +640,6 @@ def _toml(value: Any) -> str:
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     return json.dumps(list(value) if isinstance(value, tuple) else value, ensure_ascii=False)
-
-
-def defaults() -> dict[str, Any]:
-    """Every setting's default by key (for the README and tests)."""
-    return {row.key: row.default() for row in TABLE}
 
 
 def setting_fields() -> set[str]:
