@@ -202,9 +202,9 @@ def test_reload_picks_up_changes_and_keeps_last_good_tree_on_failure(tmp_path, c
 def test_bad_configuration_is_a_usage_error(tmp_path):
     from frfeeds.errors import UsageError
 
-    with pytest.raises(UsageError, match="RELOAD_INTERVAL"):
+    with pytest.raises(UsageError, match="^create_app RELOAD_INTERVAL must be a number of seconds"):
         create_app({"RECORDS": str(SEEDS), "RELOAD_INTERVAL": "soon"})
-    with pytest.raises(UsageError, match="--limit"):
+    with pytest.raises(UsageError, match="^create_app LIMIT must be between 1 and"):
         create_app({"RECORDS": str(SEEDS), "LIMIT": 0})
 
 

@@ -14,16 +14,10 @@ from flask import Flask, Response, g, jsonify, request
 from flask_compress import Compress
 
 from frfeeds.read.cache import open_cache
-from frfeeds.settings import load_settings
-from frfeeds.errors import UsageError
+from frfeeds.settings import TABLE, Settings, load_settings
 from frfeeds.serve.reloader import Reloader
 from frfeeds.serve.served import MEDIA_TYPES, Unavailable
 
-DEFAULT_RELOAD_INTERVAL = 60.0
-#: Test-config keys (as in ``create_app({"RECORDS": ...})``) -> setting names.
-#: ``CACHE`` (a folder, or ``off``) is taken too, like FRFEEDS_CACHE.
-CONFIG_KEYS = {"RECORDS": "records", "BASE_URL": "base_url", "LIMIT": "limit", "AMP": "amp",
-               "INCLUDE_UNPUBLISHED": "include_unpublished"}
 
 NOT_FOUND = """<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>Not found</title></head>
@@ -37,11 +31,15 @@ and <a href="{root}/feeds.opml">feeds.opml</a> subscribes a reader to all of the
 UNAVAILABLE = "This feed cannot be served right now; try again shortly.\n"
 
 
-def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
-    """Build the app: settings from ``FRFEEDS_*`` variables, then ``test_config``."""
-    config = dict(test_config or {})
-    settings = load_settings(os.environ, **{name: config.get(key) for key, name in CONFIG_KEYS.items()})
-    interval = _interval(config.get("RELOAD_INTERVAL", os.environ.get("FRFEEDS_RELOAD_INTERVAL")))
+def create_app(test_config: Mapping[str, Any] | None = None, settings: Settings | None = None) -> Flask:
+    """Build the app. Settings: the given ones, else from the config file (``CONFIG``,
+    else FRFEEDS_CONFIG, else ./frfeeds.toml), ``FRFEEDS_*`` variables, then
+    ``test_config``'s keys (settings.TABLE: ``RECORDS``, ``LIMIT``, ``RELOAD_INTERVAL``, ...)."""
+    if settings is None:
+        config = dict(test_config or {})
+        given = {row.key: config.get(row.name) for row in TABLE}
+        settings = load_settings(os.environ, given, app=True, config=config.get("CONFIG"))
+    interval = settings.reload_interval
 
     app = Flask(__name__)
     app.config.update(
@@ -51,8 +49,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         COMPRESS_CACHE_KEY=lambda req: req.path,
         COMPRESS_CACHE_BACKEND=_GzipCache,
     )
-    cache = config.get("CACHE", os.environ.get("FRFEEDS_CACHE"))
-    reloader = Reloader(settings, interval, _logger(), open_cache(settings.records, setting=cache))
+    reloader = Reloader(settings, interval, _logger(), open_cache(settings.records, settings.cache))
     app.extensions["frfeeds"] = reloader
     Compress(app)
     cache_control = f"public, max-age={max(1, int(interval))}"
@@ -121,18 +118,6 @@ class _GzipCache:
 
     def set(self, key: str, value: bytes) -> None:
         """Nothing to keep: the served tree holds the compressed bytes."""
-
-
-def _interval(value: Any) -> float:
-    if value is None or value == "":
-        return DEFAULT_RELOAD_INTERVAL
-    try:
-        seconds = float(value)
-    except (TypeError, ValueError):
-        raise UsageError(f"FRFEEDS_RELOAD_INTERVAL must be a number of seconds, not {value!r}") from None
-    if not 0 < seconds <= 86_400:
-        raise UsageError(f"FRFEEDS_RELOAD_INTERVAL must be between 0 and 86400 seconds, not {value!r}")
-    return seconds
 
 
 def _logger() -> logging.Logger:

@@ -15,8 +15,7 @@ from frfeeds import __version__
 from frfeeds.write import BuildReport, build
 from frfeeds.write.writer import TreeError
 from frfeeds.errors import FrfeedsError, UsageError
-from frfeeds.read.cache import cache_folder
-from frfeeds.settings import load_settings
+from frfeeds.settings import CONFIG_FILE, CONFIG_VARIABLE, ROWS, TABLE, Setting, load_settings, starter_file
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE = 0, 1, 2
 
@@ -32,23 +31,46 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     build = commands.add_parser("build", help="write the feed tree to a folder")
     build.add_argument("out", type=Path, help="output folder (created; replaced whole on every build)")
-    build.add_argument("--records", type=Path, help="records folder, read recursively (default ./seeds, or FRFEEDS_RECORDS)")
-    build.add_argument("--base-url", help="URL the tree is served from (default FRFEEDS_BASE_URL or http://localhost:8000)")
-    build.add_argument("--limit", help="entries per feed, newest first (default 50)")
-    build.add_argument("--no-amp", dest="amp", action="store_const", const=False, help="leave AMP links out")
-    build.add_argument("--include-unpublished", action="store_const", const=True, help="publish 'published: false' records too")
-    build.add_argument("--language", help="language tag the feeds declare (default FRFEEDS_LANGUAGE or en)")
+    _config_option(build)
+    for row in TABLE:  # the settings with an option: --records, --base-url, --limit, ...
+        if row.option:
+            _setting_option(build, row)
     build.add_argument("--strict", action="store_true", help="exit 1 if any record was rejected or any value left out")
-    build.add_argument("--cache", type=Path, help="parse cache folder (default FRFEEDS_CACHE or ~/.cache/frfeeds)")
     build.add_argument("--no-cache", action="store_true", help="parse every record, read and write no cache")
     build.add_argument("--quiet", "-q", action="store_true", help="no progress display")
     build.add_argument("--wait", type=_seconds, metavar="SECONDS",
                        help="wait at most this long for another build of OUT to finish (default: until it does)")
     serve = commands.add_parser("serve", help="serve the feed tree over HTTP for local use (deploy with gunicorn)")
-    serve.add_argument("--records", type=Path, help="records folder (default ./seeds, or FRFEEDS_RECORDS)")
+    _config_option(serve)
+    _setting_option(serve, ROWS["records"])
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    init = commands.add_parser("init", help=f"write a commented starter {CONFIG_FILE}")
+    init.add_argument("path", nargs="?", type=Path, default=Path(CONFIG_FILE),
+                      help=f"the file to write, or a folder to write {CONFIG_FILE} in (default ./{CONFIG_FILE})")
     return parser
+
+
+def _config_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", type=Path, metavar="PATH",
+                        help=f"config file (default {CONFIG_VARIABLE}, else ./{CONFIG_FILE} if there is one)")
+
+
+def _setting_option(parser: argparse.ArgumentParser, row: Setting) -> None:
+    """An option from its settings row: a value, or a flag setting row.flag."""
+    default = {"records": "./seeds", "cache": "~/.cache/frfeeds"}.get(row.key) or _shown_default(row)
+    help_text = f"{row.flag_doc or row.doc} (default: {row.variable}, else {row.key} in the config file, else {default})"
+    if row.flag is not None:
+        parser.add_argument(row.option, dest=row.dest, action="store_const", const=row.flag, help=help_text)
+    else:
+        metavar = {"records": "DIR", "cache": "DIR", "base_url": "URL", "limit": "N", "site.language": "TAG"}.get(row.key)
+        parser.add_argument(row.option, dest=row.dest, type=Path if row.key == "records" else str, metavar=metavar,
+                            help=help_text)
+
+
+def _shown_default(row: Setting) -> str:
+    value = row.default()
+    return str(value).lower() if isinstance(value, bool) else str(value)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -56,19 +78,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = _parser().parse_args(argv)
         if args.command == "serve":
             return _serve(args)
-        settings = load_settings(
-            os.environ,
-            records=args.records,
-            base_url=args.base_url,
-            limit=args.limit,
-            amp=args.amp,
-            include_unpublished=args.include_unpublished,
-            language=args.language,
-        )
-        folder = None if args.no_cache else cache_folder(args.cache, os.environ.get("FRFEEDS_CACHE"))
+        if args.command == "init":
+            return _init(args.path)
+        given = {row.key: getattr(args, row.dest) for row in TABLE if row.option}
+        if args.no_cache:
+            given["cache"] = "off"
+        settings = load_settings(os.environ, given, config=args.config)
         try:
             with _warnings_to_stderr():
-                report = build(args.out, settings, folder, progress=not args.quiet, wait=args.wait,
+                report = build(args.out, settings, settings.cache, progress=not args.quiet, wait=args.wait,
                                on_wait=lambda: _say(f"waiting for another build of {args.out} to finish"), warn=_warn)
         except OSError as exc:  # the disk, permissions: the swap is the last step, so nothing changed
             raise TreeError(_os_failure(exc, args.out, settings.records)) from None
@@ -166,10 +184,25 @@ def _warn(message: str) -> None:
 def _serve(args: argparse.Namespace) -> int:
     from frfeeds.app import create_app  # Flask only when serving
 
-    config = {"RECORDS": args.records}
-    if not os.environ.get("FRFEEDS_BASE_URL"):
-        config["BASE_URL"] = f"http://localhost:{args.port}"
-    create_app(config).run(host=args.host, port=args.port, threaded=True)
+    # the port is the base URL's default here: the environment and the config file still win
+    settings = load_settings(os.environ, {"records": args.records}, config=args.config,
+                             defaults={"base_url": f"http://localhost:{args.port}"})
+    create_app(settings=settings).run(host=args.host, port=args.port, threaded=True)
+    return EXIT_OK
+
+
+def _init(path: Path) -> int:
+    """Write the starter config file; never over an existing one."""
+    if path.is_dir():
+        path = path / CONFIG_FILE
+    try:
+        with open(path, "x", encoding="utf-8") as file:
+            file.write(starter_file())
+    except FileExistsError:
+        raise UsageError(f"{path} exists already; frfeeds init never overwrites a file") from None
+    except OSError as exc:
+        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
+    _say(f"wrote {path}: every key commented out with its default; uncomment what you change")
     return EXIT_OK
 
 

@@ -1,8 +1,8 @@
 """The plan: loaded records -> which feeds hold which entries, and the files they make.
 
 The build writes the files to disk and the app serves them: the same bytes either way.
-Each feed has a digest of everything its files are made from (settings, renderer
-version, its entries' contents), so a feed whose digest did not change since the last
+Each feed has a digest of everything its files are made from (the output settings and
+the package's code, settings.build_digest, and its entries' contents), so a feed whose digest did not change since the last
 build need not be rendered again.
 """
 
@@ -14,11 +14,10 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from frfeeds import __version__
 from frfeeds.catalog import Feed, Selection, build_catalog, select
 from frfeeds.read.codec import decode_records
 from frfeeds.records import Record
-from frfeeds.settings import Settings
+from frfeeds.settings import Settings, build_digest
 from frfeeds.render import entry_html, render_atom_rss, render_index, render_json, render_opml
 from frfeeds.render.links import FORMATS, feed_file
 from frfeeds.workers import gc_paused, process_pool
@@ -47,7 +46,7 @@ def plan_site(settings: Settings, loaded: Loaded) -> Plan:
     """Which feeds the loaded records make, each with the digest of its inputs."""
     selection = select(loaded.summaries, settings.include_unpublished)
     feeds = build_catalog(selection.records, settings.limit)
-    stamp = (__version__, settings.base_url, settings.amp, settings.language)
+    stamp = build_digest(settings)
     digests = {feed.path: _digest((stamp, feed.path, feed.kind, feed.title, feed.description,
                                    tuple(entry.digest for entry in feed.entries))) for feed in feeds}
     pages = tuple((feed.path, feed.kind, feed.title, len(feed.entries), _stamp(feed)) for feed in feeds)

@@ -1,6 +1,6 @@
 """The parse cache: what each record file gave, keyed by path, size and mtime.
 
-An SQLite file per records folder (default ``~/.cache/frfeeds``; safe to delete). It is
+An SQLite file per records folder (in settings.cache, default ``~/.cache/frfeeds``; safe to delete). It is
 never trusted blindly:
 
 - a file from another format, frfeeds or Python version is emptied and refilled;
@@ -55,32 +55,13 @@ class Row:
     cacheable: bool = True
 
 
-def default_cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base, "frfeeds")
-
-
-def cache_folder(folder: Path | None = None, setting: object = None) -> Path | None:
-    """The parse cache folder: ``folder`` if given, else as ``setting`` (FRFEEDS_CACHE: a
-    folder, or ``off``) says, else ~/.cache/frfeeds; None for no cache."""
-    if folder is not None:
-        return folder
-    setting = "" if setting is None else str(setting)
-    if setting.lower() in ("off", "none", "0", "false"):
-        return None
-    return Path(setting) if setting else default_cache_dir()
-
-
-def open_cache(
-    records: Path, folder: Path | None = None, setting: object = None, warn: Callable[[str], None] | None = None
-) -> ParseCache | None:
-    """The parse cache of a records folder (in the folder cache_folder() names), or None.
+def open_cache(records: Path, folder: Path | None, warn: Callable[[str], None] | None = None) -> ParseCache | None:
+    """The parse cache of a records folder in folder (settings.cache), or None for none.
 
     A cache that cannot be used (its folder not writable, its file not openable, a
     read-only or full disk) is one warning, to ``warn`` or the log, and no cache: a build
     or an app runs without one rather than fail.
     """
-    folder = cache_folder(folder, setting)
     if folder is None:
         return None
     path = cache_file(folder, records)

@@ -25,7 +25,7 @@ STYLE = (
 def render_index(feeds: Sequence[Feed], settings: Settings) -> bytes:
     head = [
         "<!DOCTYPE html>",
-        f'<html lang="{escape(settings.language)}">',
+        f'<html lang="{escape(settings.site.language)}">',
         "<head>",
         '<meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',

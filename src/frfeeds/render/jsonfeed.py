@@ -23,7 +23,7 @@ def render_json(feed: Feed, records: Sequence[Record], settings: Settings, conte
         "home_page_url": absolute(settings.base_url),
         "feed_url": absolute(settings.base_url, path),
         "description": feed.description,
-        "language": settings.language,
+        "language": settings.site.language,
         "items": [_item(record, html, settings) for record, html in zip(records, contents)],
     }
     text = json.dumps(document, ensure_ascii=False, separators=(",", ":"))  # compact: the C encoder

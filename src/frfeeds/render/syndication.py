@@ -51,7 +51,7 @@ def _feed_generator(feed: Feed, records: Sequence[Record], settings: Settings, c
     generator.title(feed.title)
     generator.subtitle(feed.description)
     generator.generator(GENERATOR)  # no version: upgrading must not change every byte
-    generator.language(settings.language)  # RSS <language>, Atom xml:lang
+    generator.language(settings.site.language)  # RSS <language>, Atom xml:lang
     generator.updated(feed.updated)
     for record, html in zip(records, contents):
         _add_entry(generator, record, html, settings)

@@ -20,7 +20,7 @@ from pathlib import Path
 from frfeeds.write.writer import Manifest, TreeError, TreeWriter, WriteResult, state_file
 from frfeeds.read.cache import RACY_NS, ParseCache, open_cache
 from frfeeds.read.scan import RecordFile, check_records_folder, scan_records, signature
-from frfeeds.settings import Settings
+from frfeeds.settings import Settings, build_digest
 from frfeeds.workers import gc_off
 
 log = logging.getLogger("frfeeds")
@@ -150,15 +150,13 @@ def _raise_if_a_worker_died(exc: BaseException, out: Path) -> None:
 
 
 def _inputs_key(settings: Settings, files: list[RecordFile]) -> str:
-    """Digest of everything a build reads; "" when a record file is too fresh to trust its mtime."""
-    from frfeeds import __version__
-    from frfeeds.read.cache import FORMAT
-
+    """Digest of everything a build reads: the settings and code its output depends on
+    (settings.build_digest), where the records are and the files' names, sizes and
+    mtimes; "" when a record file is too fresh to trust its mtime."""
     now = time.time_ns()
     if any(now - item.mtime_ns < RACY_NS for item in files):
         return ""
-    inputs = (__version__, FORMAT, os.path.abspath(settings.records), settings.base_url, settings.limit, settings.amp,
-              settings.include_unpublished, settings.language, signature(files))
+    inputs = (build_digest(settings), os.path.abspath(settings.records), signature(files))
     return hashlib.blake2b(marshal.dumps(inputs), digest_size=16).hexdigest()
 
 
