@@ -10,7 +10,7 @@ from pathlib import Path
 import feedparser
 import pytest
 
-from conftest import REPO, SEEDS, run_cli, tree
+from helpers import REPO, SEEDS, run_cli, tree
 from frfeeds.app import create_app
 from frfeeds.settings import ROWS, TABLE, Settings, get, load_settings, starter_file
 
