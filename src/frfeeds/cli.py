@@ -45,6 +45,10 @@ def _parser() -> argparse.ArgumentParser:
     _setting_option(serve, ROWS["records"])
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    check = commands.add_parser("check", help="validate every record as a build would; write nothing (exit 1 when anything is reported)")
+    _config_option(check)
+    for key in ("records", "include_unpublished"):
+        _setting_option(check, ROWS[key])
     init = commands.add_parser("init", help=f"write a commented starter {CONFIG_FILE}")
     init.add_argument("path", nargs="?", type=Path, default=Path(CONFIG_FILE),
                       help=f"the file to write, or a folder to write {CONFIG_FILE} in (default ./{CONFIG_FILE})")
@@ -80,6 +84,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _serve(args)
         if args.command == "init":
             return _init(args.path)
+        if args.command == "check":
+            return _check(args)
         given = {row.key: getattr(args, row.dest) for row in TABLE if row.option}
         if args.no_cache:
             given["cache"] = "off"
@@ -99,18 +105,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     except FrfeedsError as exc:  # e.g. a record changed while being read: nothing was written
         print(f"frfeeds: error: {exc}", file=sys.stderr)
         return EXIT_REJECTED
-    _print_report(report, settings.records, args.out)
+    written = report.written
+    _print_report(report, settings.records, f"read {report.records} records, wrote {report.feeds} feeds to {args.out} "
+                  f"({written.written + written.unchanged} files: {written.written} changed, {written.removed} removed)")
     return EXIT_REJECTED if args.strict and (report.rejected or report.dropped) else EXIT_OK
 
 
-def _print_report(report: BuildReport, records: Path, out: Path) -> None:
-    """Each problem a line on stderr, then the summary line."""
+def _check(args: argparse.Namespace) -> int:
+    from frfeeds.check import check_records
+
+    given = {key: getattr(args, ROWS[key].dest) for key in ("records", "include_unpublished")}
+    settings = load_settings(os.environ, given, config=args.config)
+    report = check_records(settings)
+    _print_report(report, settings.records, f"checked {report.records} records, which make {report.feeds} feeds")
+    return EXIT_REJECTED if report.rejected or report.dropped else EXIT_OK
+
+
+def _print_report(report: BuildReport, records: Path, done: str) -> None:
+    """Each problem a line on stderr, then the summary line: what was done, then the counts."""
     for rel, field_name, reason in report.rejected + report.dropped:
         print(f"{os.path.join(str(records), rel)}: {field_name}: {reason}", file=sys.stderr)
-    written = report.written
     print(
-        f"frfeeds: read {report.records} records, wrote {report.feeds} feeds to {out} "
-        f"({written.written + written.unchanged} files: {written.written} changed, {written.removed} removed); "
+        f"frfeeds: {done}; "
         f"left out {report.unpublished} unpublished (published: false) and {report.removed} removed (removed: true), "
         f"merged {report.duplicates} duplicates (same webUrl), rejected {len(report.rejected)}, "
         f"values dropped {len(report.dropped)}, "

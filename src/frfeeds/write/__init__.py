@@ -132,7 +132,7 @@ def _write(tree: TreeWriter, settings: Settings, cache: ParseCache | None, files
             tree.keep(path)
         else:
             tree.put(path, render_page(plan, path))
-    report = _report(plan)
+    report = report_of(plan)
     if plan.loaded.transient:  # a file or folder could not be read: the next build reads it again
         key = ""
     written = tree.commit(Manifest(key, plan.digests, plan.pages_digest, report.facts()))
@@ -160,7 +160,8 @@ def _inputs_key(settings: Settings, files: list[RecordFile]) -> str:
     return hashlib.blake2b(marshal.dumps(inputs), digest_size=16).hexdigest()
 
 
-def _report(plan) -> BuildReport:
+def report_of(plan) -> BuildReport:
+    """What the plan's load and catalog found, as a report (nothing written yet)."""
     loaded, selection = plan.loaded, plan.selection
     root = str(plan.settings.records)
 

@@ -1,0 +1,19 @@
+"""``frfeeds check``: read and validate every record, as a build would, and write nothing.
+
+For the people who edit records: a pre-commit hook or a CI step that prints the build's
+``path: field: reason`` lines and counts without touching a feed tree or the parse cache.
+"""
+
+from __future__ import annotations
+
+from frfeeds.read.loader import load_records
+from frfeeds.settings import Settings
+from frfeeds.site import plan_site
+from frfeeds.workers import gc_off
+from frfeeds.write import BuildReport, report_of
+
+
+def check_records(settings: Settings) -> BuildReport:
+    """The report a build of these settings would give, from a fresh parse of every file."""
+    with gc_off():
+        return report_of(plan_site(settings, load_records(settings.records)))
