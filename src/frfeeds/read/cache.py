@@ -29,10 +29,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from frfeeds import __version__
+from frfeeds.read import codec
+from frfeeds.read.codec import MARSHAL_VERSION
 
-FORMAT = 2
-#: marshal's format, pinned; the cache stamp records it.
-MARSHAL_VERSION = 4
+#: The tables' layout (bump by hand when they change), and the codec's, which follows
+#: the model: a field added to a record empties the cache by itself.
+FORMAT = f"3.{codec.FORMAT}"
 #: Everything a row's meaning depends on; any difference empties the cache.
 STAMP = f"format={FORMAT} frfeeds={__version__} python={sys.version_info[0]}.{sys.version_info[1]} marshal={MARSHAL_VERSION}"
 RACY_NS = 2_000_000_000
