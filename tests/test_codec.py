@@ -173,8 +173,15 @@ def test_a_model_the_codec_cannot_carry_is_refused_at_import_naming_the_field():
         codec.layout(Record, Mistyped)
 
 
+def imported(module: str) -> list[str]:
+    """The frfeeds modules a fresh process imports with ``module``."""
+    probe = f"import sys, {module}; print(*sorted(m for m in sys.modules if m.startswith('frfeeds')))"
+    return subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout.split()
+
+
 def test_the_cache_stamp_holds_the_codec_format_and_the_codec_needs_no_cache():
-    assert codec.FORMAT in cache.FORMAT and cache.FORMAT in cache.STAMP
-    probe = "import sys, frfeeds.read.codec; print(sorted(m for m in sys.modules if m.startswith('frfeeds')))"
-    loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
-    assert "frfeeds.read.codec" in loaded and "frfeeds.read.cache" not in loaded
+    assert f"codec={codec.FORMAT} " in cache.stamp() and f"format={cache.FORMAT} " in cache.stamp()
+    assert "frfeeds.read.codec" in imported("frfeeds.read.codec")
+    assert "frfeeds.read.cache" not in imported("frfeeds.read.codec")
+    # a rebuild in which nothing changed opens no cache: it imports neither the codec nor the model
+    assert not {"frfeeds.read.codec", "frfeeds.records"} & set(imported("frfeeds.write"))

@@ -27,7 +27,7 @@ import itertools
 import marshal
 import types
 import typing
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from frfeeds.records import Provider, Record, Summary, Topic
@@ -308,3 +308,14 @@ class Decoder:
 def decode_records(encoded: dict[str, tuple[bytes, bytes]]) -> dict[str, Record]:
     decoder = Decoder()
     return {path: decoder.record(summary, details, path) for path, (summary, details) in encoded.items()}
+
+
+def encode_problems(problems: Iterable[tuple[str, str]], capped: Iterable[tuple[str, str]] = ()) -> bytes:
+    """A row's problems: (field, reason) pairs to report, and those of lists cut at a
+    design cap, which the build only counts."""
+    return marshal.dumps((tuple(problems), tuple(capped)), MARSHAL_VERSION)
+
+
+def decode_problems(data: bytes) -> tuple[tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]]:
+    """(problems, capped), as encode_problems took them."""
+    return marshal.loads(data)
