@@ -1,7 +1,6 @@
 """The selection value type of custom feeds: each field, union within a field,
 intersection across fields, parsing errors that name the key, and the canonical form."""
 
-import dataclasses
 import datetime as dt
 
 import pytest
@@ -14,20 +13,10 @@ from frfeeds.records import Provider, Summary, Topic
 UTC = dt.timezone.utc
 NOW = dt.datetime(2021, 6, 1, 12, 0, tzinfo=UTC)
 
-if {"type", "quality"} <= {item.name for item in dataclasses.fields(Summary)}:
-    _Summary = Summary
-else:  # until Summary carries type and quality (being added alongside): the same fields, those two more
-
-    @dataclasses.dataclass(frozen=True, slots=True)
-    class _Summary(Summary):
-        type: str | None = None
-        quality: int | None = None
-
-
 def summary(name, topics=("AI",), domain="example.com", type=None, quality=None, age=dt.timedelta(days=1)):
     published = NOW - age
-    return _Summary(
-        path=f"{name}.md", url=f"https://{domain}/{name}", published_at=published, updated=published,
+    return Summary(
+        path=f"{name}.md", url=f"https://{domain}/{name}", published_at=published, updated_at=None,
         is_published=True, is_removed=False, provider=Provider(domain.title(), domain),
         topics=tuple(Topic(label.lower().replace(" ", "-"), label) for label in topics), digest=name,
         type=type, quality=quality,

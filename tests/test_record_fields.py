@@ -1,8 +1,7 @@
-"""removed, design caps, language, and the codec carrying every field of a record."""
+"""removed, design caps and language (the codec carrying every field: test_codec.py)."""
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import os
 import re
@@ -13,9 +12,8 @@ import pytest
 
 from helpers import SEEDS, build, record_text, run_cli, tree, write_record
 from frfeeds.read.cache import ParseCache
-from frfeeds.read.codec import Decoder, encode
 from frfeeds.read.loader import load_records
-from frfeeds.records import MAX_IMAGES, MAX_RELATED, MAX_TOPICS, Image, Provider, Record, Related, Topic
+from frfeeds.records import MAX_IMAGES, MAX_RELATED, MAX_TOPICS
 
 
 def items(out):
@@ -95,31 +93,6 @@ def test_design_caps_are_counted_once_not_reported(tmp_path, capsys):
             f"{records / 'long.md'}: topics: has 60 items; only the first 50 kept",
             f"{records / 'longer.md'}: related: has 51 items; only the first 50 kept",
         ]
-
-
-def test_codec_round_trip_of_a_record_with_every_field():
-    when = dt.datetime(2021, 5, 17, 4, 8, 0, 123456, tzinfo=dt.timezone.utc)
-    provider = Provider("CBS News", "cbsnews.com")
-    record = Record(
-        path="a/b.md", title="Title", url="https://example.com/a", published_at=when, provider=provider,
-        updated_at=when + dt.timedelta(days=1), excerpt="Excerpt", original_url="https://example.org/o",
-        amp_url="https://example.com/amp", cdn_amp_url="https://cdn.example.com/amp", type="video", category="news",
-        quality=137, heat=-3, is_published=False, is_removed=True,
-        topics=(Topic("ai", "AI"), Topic("computer-vision", "Computer Vision")),
-        images=(Image("https://img.example.com/1.jpg", 1200, 630, "Lead"), Image("https://img.example.com/2.jpg")),
-        related=(Related("R", "https://example.net/r", "Rx", when, Provider("Other", "example.net")),
-                 Related("S", "https://example.net/s")),
-        featured_html='<iframe src="https://www.youtube.com/embed/x"></iframe>',
-        embeds=("https://www.youtube.com/embed/x",),
-    )
-    unset = [name for name in Record.__slots__ if getattr(record, name) in (None, (), False) and name != "is_published"]
-    assert unset == [], "set every field, so that the codec is checked on each"
-    summary, details = encode(record)
-    decoder = Decoder()
-    assert decoder.record(summary, details, "a/b.md") == record
-    decoded = decoder.summary("a/b.md", summary)
-    assert (decoded.url, decoded.is_published, decoded.is_removed, decoded.topics) == (record.url, False, True, record.topics)
-    assert decoded.updated == record.updated_at
 
 
 def test_language_is_declared_everywhere(tmp_path):

@@ -143,6 +143,37 @@ def test_cache_from_another_version_is_emptied(tmp_path, records):
     assert parsed_with(path, records) == 0
 
 
+EXTENDED = """
+import dataclasses, sys
+import frfeeds.records as records
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Record(records.Record):
+    author: str | None = None
+
+
+records.Record = Record  # before the codec is made: as if the field had been added to the model
+from frfeeds.read import codec
+from frfeeds.cli import main
+
+assert "author" in codec.SOURCE
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_cache_from_before_a_model_change_is_rebuilt_not_a_crash(tmp_path, records):
+    cold = cold_tree(tmp_path, records)
+    path = filled_cache(tmp_path, records)
+    out = tmp_path / "after"  # a new tree: every feed rendered from the cache's rows
+    result = subprocess.run([sys.executable, "-c", EXTENDED, "build", str(out), "--records", str(records),
+                             "--cache", str(path.parent)], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert "read 305 records" in result.stdout and every_file(out) == cold
+    assert parsed_with(path, records) == 305  # the extended model's rows are stale for this one in turn
+    assert parsed_with(path, records) == 0
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("table, column", [("records", "summary"), ("records", "problems"), ("details", "data")])
 def test_damaged_rows_are_parsed_again(tmp_path, records, table, column):

@@ -104,19 +104,28 @@ class Summary:
     """What deciding which feeds a record goes in takes: no text, no images.
 
     A build holds one per record; full Records are decoded only for the entries of
-    feeds that must be rendered.
+    feeds that must be rendered. Its fields are Record's of the same names (the codec
+    checks: same name, same type), plus ``digest``: a field added here is carried in
+    the summary, any other Record field in the details.
     """
 
     path: str
     url: str
     published_at: dt.datetime
-    updated: dt.datetime
+    updated_at: dt.datetime | None
+    provider: Provider
+    type: str | None
+    quality: int | None
     is_published: bool
     is_removed: bool
-    provider: Provider
     topics: tuple[Topic, ...]
     #: Digest of everything the record publishes: feeds holding it change when it does.
     digest: str
+
+    @property
+    def updated(self) -> dt.datetime:
+        """``updatedDateTime``, or else the publication date."""
+        return self.updated_at or self.published_at
 
 
 def record_from_mapping(

@@ -3,7 +3,8 @@
 An SQLite file per records folder (in settings.cache, default ``~/.cache/frfeeds``; safe to delete). It is
 never trusted blindly:
 
-- a file from another format, frfeeds or Python version is emptied and refilled;
+- a file from another format (its tables', or the codec's, which follows the record
+  model), frfeeds or Python version is emptied and refilled;
 - a file SQLite cannot read (corrupt, truncated, not a database) is deleted and rebuilt;
 - every row carries a CRC of its bytes; a row that fails it is parsed again;
 - all of a build's changes go in one transaction, so a killed build leaves the cache as
@@ -17,7 +18,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import logging
-import marshal
 import os
 import sqlite3
 import sys
@@ -30,11 +30,9 @@ from pathlib import Path
 
 from frfeeds import __version__
 
-FORMAT = 2
-#: marshal's format, pinned; the cache stamp records it.
-MARSHAL_VERSION = 4
-#: Everything a row's meaning depends on; any difference empties the cache.
-STAMP = f"format={FORMAT} frfeeds={__version__} python={sys.version_info[0]}.{sys.version_info[1]} marshal={MARSHAL_VERSION}"
+#: The tables' layout: bump by hand when they change. What the rows hold is the
+#: codec's, whose own format follows the model (see stamp()).
+FORMAT = 3
 RACY_NS = 2_000_000_000
 
 log = logging.getLogger("frfeeds")
@@ -49,7 +47,7 @@ class Row:
     mtime_ns: int
     summary: bytes | None
     details: bytes | None
-    #: encode_problems(): (field, reason) of values dropped (or of the rejection), and of lists cut at their cap.
+    #: codec.encode_problems(): (field, reason) of values dropped (or of the rejection), and of lists cut at their cap.
     problems: bytes
     #: False when the file could not be read: nothing to cache, it is read again next time.
     cacheable: bool = True
@@ -71,6 +69,21 @@ def open_cache(records: Path, folder: Path | None, warn: Callable[[str], None] |
         reason = f"{exc.strerror}: {exc.filename}" if isinstance(exc, OSError) and exc.strerror else str(exc)
         (warn or log.warning)(f"parse cache {path} cannot be used ({reason}); going on without a cache")
         return None
+
+
+def stamp() -> str:
+    """Everything a row's meaning depends on; any difference empties the cache. The
+    codec's format is a digest of the model's fields, so a field added to a record
+    empties it by itself.
+
+    The codec (with the model and the cleaning libraries it imports: about 0.1 s) is
+    imported here, when a cache is opened, not with this module: a rebuild in which
+    nothing changed opens no cache and needs none of them.
+    """
+    from frfeeds.read import codec
+
+    return (f"format={FORMAT} codec={codec.FORMAT} frfeeds={__version__} "
+            f"python={sys.version_info[0]}.{sys.version_info[1]} marshal={codec.MARSHAL_VERSION}")
 
 
 def cache_file(cache_dir: Path, records: Path) -> Path:
@@ -112,12 +125,13 @@ class ParseCache:
                 " mtime_ns INTEGER NOT NULL, summary BLOB, problems BLOB NOT NULL, crc INTEGER NOT NULL)"
             )
             db.execute("CREATE TABLE IF NOT EXISTS details (path TEXT PRIMARY KEY, data BLOB NOT NULL, crc INTEGER NOT NULL)")
-            stamp = db.execute("SELECT value FROM meta WHERE key = 'stamp'").fetchone()
-            if stamp is None or stamp[0] != STAMP:
+            found = db.execute("SELECT value FROM meta WHERE key = 'stamp'").fetchone()
+            expected = stamp()
+            if found is None or found[0] != expected:
                 with _transaction(db):
                     db.execute("DELETE FROM records")
                     db.execute("DELETE FROM details")
-                    db.execute("INSERT OR REPLACE INTO meta VALUES ('stamp', ?)", (STAMP,))
+                    db.execute("INSERT OR REPLACE INTO meta VALUES ('stamp', ?)", (expected,))
         except sqlite3.DatabaseError:
             db.close()
             raise
@@ -222,14 +236,3 @@ def _transaction(db: sqlite3.Connection) -> Iterator[None]:
         db.execute("ROLLBACK")
         raise
     db.execute("COMMIT")
-
-
-def encode_problems(problems: Iterable[tuple[str, str]], capped: Iterable[tuple[str, str]] = ()) -> bytes:
-    """A row's problems: (field, reason) pairs to report, and those of lists cut at a
-    design cap, which the build only counts."""
-    return marshal.dumps((tuple(problems), tuple(capped)), MARSHAL_VERSION)
-
-
-def decode_problems(data: bytes) -> tuple[tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]]:
-    """(problems, capped), as encode_problems took them."""
-    return marshal.loads(data)
