@@ -10,6 +10,7 @@ import time
 import pytest
 
 from helpers import SEEDS, record_text, write_record
+from frfeeds.errors import RecordError
 from frfeeds.read.cache import open_cache
 from frfeeds.read.loader import load_records
 from frfeeds.read.scan import scan_records
@@ -116,3 +117,27 @@ def test_an_unreadable_record_made_readable_is_published_by_the_next_reload(tmp_
     env = {**os.environ, "FRFEEDS_CACHE": str(tmp_path / "cache")}
     result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=120)
     assert result.stdout.split() == ["1", "True", "0", "True"], result.stdout + result.stderr
+
+
+def test_a_summary_is_never_joined_to_the_details_of_another_version(tmp_path):
+    """Two processes share the cache: one loaded a record's summary, then the record was
+    edited and the other process stored the new parse. The first must not render the old
+    URL and dates with the new title: it sees the change, and reads the folder again."""
+    folder = tmp_path / "records"
+    path = write_record(folder, "story.md", record_text(title="Old title", url="https://example.com/old"))
+    os.utime(path, (OLD, OLD))
+    first = open_cache(folder, tmp_path / "cache")
+    assert load_records(folder, first).parsed == 1  # stores the row
+    loaded = load_records(folder, first)  # the summary from the cache, details to be read later
+    assert loaded.parsed == 0
+    write_record(folder, "story.md", record_text(title="New title", url="https://example.com/new"))
+    os.utime(path, (OLD + 5, OLD + 5))
+    other = open_cache(folder, tmp_path / "cache")
+    assert load_records(folder, other).parsed == 1  # the other process's reload replaces the rows
+    other.close()
+    with pytest.raises(RecordError, match="changed while being read"):
+        loaded.records(["story.md"])
+    again = load_records(folder, first)
+    record = again.records(["story.md"])["story.md"]
+    assert (record.url, record.title) == ("https://example.com/new", "New title")
+    first.close()

@@ -160,16 +160,20 @@ class ParseCache:
             return {}
         return found
 
-    def details(self, paths: Iterable[str]) -> dict[str, bytes]:
-        """Details bytes by path; a missing or damaged one is simply absent."""
+    def details(self, wanted: dict[str, tuple[int, int]]) -> dict[str, bytes]:
+        """Details bytes by path, of the file versions given as (size, mtime_ns): those
+        whose summary this process read. A row that is missing, damaged, or since
+        replaced by another process's parse of a newer version is simply absent."""
         found = {}
-        paths = list(paths)
+        paths = list(wanted)
         for start in range(0, len(paths), 500):
             chunk = paths[start:start + 500]
             marks = ",".join("?" * len(chunk))
+            query = ("SELECT details.path, data, details.crc, size, mtime_ns FROM details JOIN records"
+                     f" ON records.path = details.path WHERE details.path IN ({marks})")
             try:
-                for path, data, crc in self._db.execute(f"SELECT path, data, crc FROM details WHERE path IN ({marks})", chunk):
-                    if zlib.crc32(data) == crc:
+                for path, data, crc, size, mtime_ns in self._db.execute(query, chunk):
+                    if zlib.crc32(data) == crc and wanted[path] == (size, mtime_ns):
                         found[path] = data
             except sqlite3.DatabaseError:
                 return found

@@ -71,15 +71,17 @@ class Loaded:
         if self._held is not None:
             details.update((path, self._held.details(path)) for path in paths if path not in details)
         missing = [path for path in paths if path not in details]
-        if missing and self._cache is not None:
-            details.update(self._cache.details(missing))
-        lost = [path for path in paths if path not in details]
-        if lost:  # damaged cache rows: parse those files again
+        if missing:  # cache hits: their summaries came from rows of the scanned versions
             by_path = {item.path: item for item in self._files}
-            for path in lost:
-                row = parse_file(by_path[path])
-                if row.details is None:
-                    raise RecordError(by_path[path].display, "file", "changed while being read; run again")
+            if self._cache is not None:
+                details.update(self._cache.details({path: (by_path[path].size, by_path[path].mtime_ns)
+                                                    for path in missing}))
+            for path in (path for path in paths if path not in details):  # damaged or replaced rows
+                item = by_path[path]
+                row = parse_file(item)
+                if row.details is None or (row.size, row.mtime_ns) != (item.size, item.mtime_ns):
+                    # another version than the summary's: its parts must not be mixed
+                    raise RecordError(item.display, "file", "changed while being read; run again")
                 details[path] = row.details
         return {path: (self._summary_bytes[path], details[path]) for path in paths}
 
