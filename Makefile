@@ -1,5 +1,6 @@
 # Quick start:  make feeds   (set up, then build the seed records into out/)
-#               make test    (set up, then run the test suite; make test-fast: all but the slow tests)
+#               make test    (set up, type-check src/ with mypy, then run the test suite;
+#                             make test-fast: the same without the slow tests)
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
@@ -10,9 +11,11 @@ feeds: $(VENV)/.installed
 	$(BIN)/frfeeds build out
 
 test: $(VENV)/.installed-test
+	$(BIN)/python -m mypy
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 test-fast: $(VENV)/.installed-test
+	$(BIN)/python -m mypy
 	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
 
 $(VENV)/.installed: pyproject.toml
@@ -26,4 +29,4 @@ $(VENV)/.installed-test: $(VENV)/.installed
 	touch $@
 
 clean:
-	rm -rf $(VENV) out .out.frfeeds-* .pytest_cache
+	rm -rf $(VENV) out .out.frfeeds-* .pytest_cache .mypy_cache

@@ -5,15 +5,21 @@ The public API lives here; everything else is an implementation module.
 
 __version__ = "0.1.0"
 
+from typing import TYPE_CHECKING
+
 from frfeeds.errors import FrfeedsError, RecordError, UsageError
 
+if TYPE_CHECKING:  # the real classes for the type checker; at run time __getattr__ imports them
+    from frfeeds.records import Image, Provider, Record, Related
 
-def __getattr__(name: str):
+
+def __getattr__(name: str) -> type:
     """The record model, imported on first use (it brings ftfy and dateutil along)."""
     if name in ("Image", "Provider", "Record", "Related"):
         from frfeeds import records
 
-        return getattr(records, name)
+        model: type = getattr(records, name)
+        return model
     raise AttributeError(f"module 'frfeeds' has no attribute {name!r}")
 
 

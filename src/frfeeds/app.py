@@ -16,7 +16,7 @@ from flask_compress import Compress
 from frfeeds.read.cache import open_cache
 from frfeeds.settings import TABLE, Settings, load_settings
 from frfeeds.serve.reloader import Reloader
-from frfeeds.serve.served import MEDIA_TYPES, Unavailable
+from frfeeds.serve.served import MEDIA_TYPES, Served, Unavailable
 
 
 NOT_FOUND = """<!DOCTYPE html>
@@ -95,7 +95,8 @@ def create_app(test_config: Mapping[str, Any] | None = None, settings: Settings 
         response.set_etag(served.etag)
         response.last_modified = served.modified
         response.headers["Cache-Control"] = cache_control
-        return response.make_conditional(request)
+        response.make_conditional(request)  # in place (it returns self): 304, 412 or 206 as the request's conditions say
+        return response
 
     return app
 
@@ -111,7 +112,7 @@ class _GzipCache:
     """
 
     def get(self, key: str) -> bytes | None:
-        served = g.get("frfeeds_served")
+        served: Served | None = g.get("frfeeds_served")
         if not key.startswith("gzip;") or served is None:
             return None
         return served.gzipped()

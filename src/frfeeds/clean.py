@@ -10,6 +10,7 @@ import ipaddress
 import re
 import unicodedata
 import warnings
+from collections.abc import Iterable
 from urllib.parse import quote, urlsplit
 
 import ftfy
@@ -62,19 +63,20 @@ MAX_URL = 4_096
 MAX_SLUG = 80
 
 
-def _ftfy_gate() -> re.Pattern:
+def _ftfy_gate() -> re.Pattern[str]:
     """Text ftfy could change: a UTF-8 lead byte (0xC2-0xF4) read as a character of one
     of the encodings ftfy repairs from, followed by a continuation byte (0x80-0xBF) read
     likewise, or by the U+FFFD or space a lost byte leaves; or a character one of its
     other fixers acts on (escapes, C1 controls, surrogates). Control characters, which
     ftfy removes in a pass of its own, may stand between the two characters."""
-    leads, continuations = set(), {"\ufffd"}
+    leads: set[str] = set()
+    continuations = {"\ufffd"}
     for encoding in CHARMAP_ENCODINGS:
         leads.update(bytes(range(0xC2, 0xF5)).decode(encoding, errors="ignore"))
         continuations.update(bytes(range(0x80, 0xC0)).decode(encoding, errors="ignore"))
     latin_leads = bytes(range(0xC2, 0xF5)).decode("latin-1")
 
-    def chars(found):
+    def chars(found: Iterable[str]) -> str:
         return re.escape("".join(sorted(found)))
 
     controls = f"[{chars(map(chr, CONTROL_CHARS))}]*"
@@ -134,7 +136,7 @@ def html_to_text(text: str) -> str:
 _MAX_ESCAPES = 3
 
 
-def _tag_replacement(match: re.Match) -> str:
+def _tag_replacement(match: re.Match[str]) -> str:
     name = match[1].lower()
     if name not in HTML_ELEMENTS:
         return match[0]
@@ -210,7 +212,7 @@ def _url_to_uri(url: str) -> str:
     ))
 
 
-def _percent(match: re.Match) -> str:
+def _percent(match: re.Match[str]) -> str:
     return quote(match[0], safe="")
 
 
@@ -290,7 +292,8 @@ def clean_html(value: object) -> tuple[str, tuple[str, ...], tuple[str, ...]]:
     # an iframe's children are raw text to nh3's parser, written back uncleaned: a kept
     # iframe is written empty, whatever it held
     html = _IFRAME.sub(lambda match: f"<iframe{match[1]}></iframe>" if _SRC.search(match[1]) else "", html).strip()
-    embeds = tuple(unescape_html(_SRC.search(match[1])[1]) for match in _IFRAME.finditer(html))
+    # every iframe left has a src (the `if` only tells the type checker so)
+    embeds = tuple(unescape_html(src[1]) for match in _IFRAME.finditer(html) if (src := _SRC.search(match[1])))
     if not embeds and not html_to_text(html).strip():
         raise ValueError("has nothing that can be shown safely")
     return html, embeds, tuple(refused)

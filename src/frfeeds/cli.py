@@ -10,6 +10,7 @@ import os
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import NoReturn
 
 from frfeeds import __version__
 from frfeeds.write import BuildReport, build
@@ -21,7 +22,7 @@ EXIT_OK, EXIT_REJECTED, EXIT_USAGE = 0, 1, 2
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str):  # one line, exit 2, as every usage error
+    def error(self, message: str) -> NoReturn:  # one line, exit 2, as every usage error
         raise UsageError(message)
 
 
@@ -62,6 +63,8 @@ def _config_option(parser: argparse.ArgumentParser) -> None:
 
 def _setting_option(parser: argparse.ArgumentParser, row: Setting) -> None:
     """An option from its settings row: a value, or a flag setting row.flag."""
+    if row.option is None:
+        raise ValueError(f"the setting {row.key} has no command-line option")
     default = {"records": "./seeds", "cache": "~/.cache/frfeeds"}.get(row.key) or _shown_default(row)
     help_text = f"{row.flag_doc or row.doc} (default: {row.variable}, else {row.key} in the config file, else {default})"
     if row.flag is not None:
@@ -106,6 +109,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"frfeeds: error: {exc}", file=sys.stderr)
         return EXIT_REJECTED
     written = report.written
+    assert written is not None, "build() always says what it wrote"
     _print_report(report, settings.records, f"read {report.records} records, wrote {report.feeds} feeds to {args.out} "
                   f"({written.written + written.unchanged} files: {written.written} changed, {written.removed} removed)")
     return EXIT_REJECTED if args.strict and (report.rejected or report.dropped) else EXIT_OK
@@ -149,7 +153,7 @@ def _os_failure(exc: OSError, out: Path, records: Path) -> str:
     return f"cannot write {out}: {reason}{where} (the previous tree is unchanged{advice})"
 
 
-_ADVICE = {
+_ADVICE: dict[int | None, str] = {  # by errno, which an OSError may lack
     errno.ENOSPC: "free some space and build again",
     errno.EDQUOT: "free some space and build again",
     errno.EFBIG: "a file size limit (ulimit -f) stopped it",
@@ -159,9 +163,13 @@ _ADVICE = {
 }
 
 
-def _inside(path: str | bytes, folder: Path) -> bool:
-    path, folder = os.path.abspath(os.fsdecode(path)), os.path.abspath(folder)
-    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
+#: A path as a Path or as OSError.filename holds it.
+_Path = str | bytes | os.PathLike[str]
+
+
+def _inside(path: _Path, folder: _Path) -> bool:
+    here, there = os.path.abspath(os.fsdecode(path)), os.path.abspath(os.fsdecode(folder))
+    return here == there or here.startswith(there.rstrip(os.sep) + os.sep)
 
 
 def _seconds(text: str) -> float:

@@ -13,8 +13,9 @@ DELAY = 2.0
 
 
 @contextlib.contextmanager
-def progress_bar(total: int, label: str, enabled: bool) -> Iterator[Callable[[int], None]]:
-    """A callback advancing a bar on stderr; a no-op unless enabled and stderr is a terminal."""
+def progress_bar(total: int, label: str, enabled: bool) -> Iterator[Callable[[int], object]]:
+    """A callback advancing a bar on stderr (what it returns means nothing); a no-op unless
+    enabled and stderr is a terminal."""
     if not enabled or total == 0 or not sys.stderr.isatty():
         yield lambda count: None
         return

@@ -20,7 +20,7 @@ import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from frfeeds.errors import UsageError
 
@@ -176,8 +176,10 @@ def get(settings: Any, key: str) -> Any:
 
 # --- converters: (value, source) -> value, or ValueError(reason) -----------------------
 
+_T = TypeVar("_T")
 
-def _text_or_typed(value: Any, source: Source, kind: type, what: str) -> Any:
+
+def _text_or_typed(value: Any, source: Source, kind: type[_T], what: str) -> _T | None:
     """A typed value as it is (from a file it must have the right type); text as text."""
     if isinstance(value, kind) and not (kind is int and isinstance(value, bool)):
         return value

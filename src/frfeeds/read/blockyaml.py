@@ -88,8 +88,9 @@ class _Reader:
             return self.sequence(indent)  # a sequence may sit at its key's indent
         return None
 
-    def mapping(self, indent: int) -> dict:
-        lines, result = self.lines, {}
+    def mapping(self, indent: int) -> dict[str, object]:
+        lines = self.lines
+        result: dict[str, object] = {}
         while self.pos < len(lines):
             spaces, item, key, rest = lines[self.pos]
             if len(spaces) != indent or item or not key:
@@ -108,8 +109,9 @@ class _Reader:
                 result[key] = self.nested(indent, True)
         return result
 
-    def sequence(self, indent: int) -> list:
-        lines, result = self.lines, []
+    def sequence(self, indent: int) -> list[object]:
+        lines = self.lines
+        result: list[object] = []
         while self.pos < len(lines):
             spaces, item, key, rest = lines[self.pos]
             if len(spaces) != indent or not item:
@@ -148,7 +150,7 @@ class _Reader:
         return self.plain(text)
 
 
-def _unescape(match: re.Match) -> str:
+def _unescape(match: re.Match[str]) -> str:
     code = match.group(1)
     if len(code) == 1:
         if code not in _ESCAPES:

@@ -111,7 +111,8 @@ class ParseCache:
         """This thread's connection (SQLite connections cross neither threads nor forks)."""
         if getattr(self._local, "pid", None) != os.getpid():
             self._open()
-        return self._local.db
+        db: sqlite3.Connection = self._local.db
+        return db
 
     def _open(self) -> None:
         db = sqlite3.connect(self.path, timeout=60, isolation_level=None)
@@ -207,9 +208,9 @@ class ParseCache:
                 failed = exc
         if not failed:
             try:
-                removed = [(path,) for path in removed]
-                db.executemany("DELETE FROM records WHERE path = ?", removed)
-                db.executemany("DELETE FROM details WHERE path = ?", removed)
+                gone = [(path,) for path in removed]
+                db.executemany("DELETE FROM records WHERE path = ?", gone)
+                db.executemany("DELETE FROM details WHERE path = ?", gone)
                 db.execute("COMMIT")
                 return
             except sqlite3.DatabaseError as exc:

@@ -15,9 +15,12 @@ go to PyYAML's safe loader on libyaml, with two shortcuts that keep its results 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, cast
 
 import yaml
-from yaml.nodes import MappingNode, ScalarNode, SequenceNode
+from yaml.constructor import SafeConstructor
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from yaml.resolver import Resolver
 
 from frfeeds.read.blockyaml import UNSUPPORTED, read_block
@@ -35,7 +38,7 @@ _FENCES = ("---", "...")
 
 _TAG = "tag:yaml.org,2002:"
 _STR, _SEQ, _MAP, _MERGE = _TAG + "str", _TAG + "seq", _TAG + "map", _TAG + "merge"
-_BaseLoader = getattr(yaml, "CSafeLoader", None)
+_BaseLoader: type[yaml.CSafeLoader] | None = getattr(yaml, "CSafeLoader", None)
 #: ``FRFEEDS_FAST_YAML=0`` turns both shortcuts off, for debugging a suspected
 #: difference: every document then goes to libyaml's safe loader as PyYAML ships it.
 FAST = os.environ.get("FRFEEDS_FAST_YAML", "").strip().lower() not in ("0", "false", "no", "off")
@@ -45,7 +48,7 @@ class _Fallback(Exception):
     """The document needs SafeConstructor's general machinery."""
 
 
-def _scalar_constructors(loader) -> dict:
+def _scalar_constructors(loader: SafeConstructor) -> dict[str, Callable[[ScalarNode], object]]:
     return {
         _TAG + "int": loader.construct_yaml_int,
         _TAG + "float": loader.construct_yaml_float,
@@ -55,29 +58,33 @@ def _scalar_constructors(loader) -> dict:
     }
 
 
-if _BaseLoader is not None:
+# The type checker reads the class (what runs where libyaml is installed); without
+# libyaml the name is the pure Python loader.
+if TYPE_CHECKING or _BaseLoader is not None:
 
-    class FastSafeLoader(_BaseLoader):
+    class FastSafeLoader(yaml.CSafeLoader):
         """CSafeLoader, faster on the plain documents records are; same results."""
 
-        def resolve(self, kind, value, implicit):
+        # Any: the composer passes a scalar's text and (plain, quoted), or a collection's None and a bool
+        def resolve(self, kind: type[Node], value: Any, implicit: Any) -> str:
             if kind is ScalarNode:
                 if not implicit[0]:
                     return _STR  # quoted: a string, as BaseResolver decides
                 return _plain_tag(value)
-            return Resolver.resolve(self, kind, value, implicit)
+            tag: str = Resolver.resolve(self, kind, value, implicit)
+            return tag
 
-        def construct_document(self, node):
+        def construct_document(self, node: Node) -> object:
             try:
                 return self._construct_plain(node)
             except (_Fallback, RecursionError):  # deep documents: SafeConstructor is iterative
                 return super().construct_document(node)
 
-        def _construct_plain(self, root):
+        def _construct_plain(self, root: Node) -> object:
             scalars = _scalar_constructors(self)
             built: dict[int, object] = {}
 
-            def build(node):
+            def build(node: Node) -> object:
                 kind = node.__class__
                 if kind is ScalarNode:
                     if node.tag == _STR:
@@ -85,10 +92,11 @@ if _BaseLoader is not None:
                     construct = scalars.get(node.tag)
                     if construct is None:
                         raise _Fallback
+                    scalar = cast(ScalarNode, node)  # its class, just checked
                     try:
-                        return construct(node)
+                        return construct(scalar)
                     except Exception as exc:  # noqa: BLE001 - e.g. 2019-02-30, a 5,000-digit int
-                        raise _unreadable(node, exc) from None
+                        raise _unreadable(scalar, exc) from None
                 key = id(node)
                 if key in built:  # an alias: the same object, as SafeConstructor gives
                     value = built[key]
@@ -99,11 +107,12 @@ if _BaseLoader is not None:
                 if kind is SequenceNode and node.tag == _SEQ:
                     value = [build(child) for child in node.value]
                 elif kind is MappingNode and node.tag == _MAP:
-                    value = {}
+                    mapping: dict[object, object] = {}
                     for key_node, value_node in node.value:
                         if key_node.__class__ is not ScalarNode or key_node.tag == _MERGE:
                             raise _Fallback
-                        value[build(key_node)] = build(value_node)
+                        mapping[build(key_node)] = build(value_node)
+                    value = mapping
                 else:
                     raise _Fallback
                 built[key] = value
@@ -179,6 +188,7 @@ def parse_front_matter(front: str, display: str) -> object:
         if data is not UNSUPPORTED:
             return data
     nesting = sum(front.count(char) for char in _NESTING_CHARS)
+    loader: type[yaml.SafeLoader | yaml.CSafeLoader]
     if nesting > _C_LOADER_MAX_NESTING:
         loader = yaml.SafeLoader
     else:

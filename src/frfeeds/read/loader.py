@@ -26,6 +26,10 @@ MAX_FILE_BYTES = 1 << 20
 #: Fewer files than this to parse are parsed in this process (starting workers costs ~1 s).
 POOL_MIN_FILES = 2_000
 POOL_CHUNK = 256
+#: One file's (path, summary, details, problems) as the cache or a parse gives them: the
+#: encoded summary and details (None when rejected; details None on a cache hit, read
+#: when needed) and the encoded problems.
+_Result = tuple[str, bytes | None, bytes | None, bytes]
 
 
 @dataclass(frozen=True)
@@ -128,7 +132,7 @@ def load_records(
     cache: ParseCache | None = None,
     files: list[RecordFile] | None = None,
     workers: int | None = None,
-    progress: Callable[[int], None] | None = None,
+    progress: Callable[[int], object] | None = None,
 ) -> Loaded:
     """Read every record file under root (or those of a scan already made), parsing only
     what the cache lacks."""
@@ -138,7 +142,7 @@ def load_records(
         files = [item for item in files if not item.problem]
     known = cache.rows() if cache is not None else {}
     # (path, summary, details, problems) per file, hits and fresh parses alike
-    results: list[tuple] = []
+    results: list[_Result] = []
     misses: list[RecordFile] = []
     for item in files:
         hit = known.get(item.path)
@@ -167,7 +171,7 @@ def load_records(
 
 
 def parse_files(
-    items: list[RecordFile], workers: int | None = None, progress: Callable[[int], None] | None = None
+    items: list[RecordFile], workers: int | None = None, progress: Callable[[int], object] | None = None
 ) -> Iterator[list[Row]]:
     """Parse files, in worker processes when there are many: chunks of rows, in input order."""
     workers = workers or cores()
@@ -264,11 +268,15 @@ def _front_matter(raw: bytes, display: str) -> object:
     return parse_front_matter(split_front_matter(text, display), display)
 
 
-def _assemble(files: list[RecordFile], results: list[tuple], parsed: int, cache: ParseCache | None) -> Loaded:
+def _assemble(files: list[RecordFile], results: list[_Result], parsed: int, cache: ParseCache | None) -> Loaded:
     decoder = Decoder()
-    summaries, rejected, dropped, capped = [], [], [], []
-    summary_bytes, details = {}, {}
-    displays = None
+    summaries: list[Summary] = []
+    rejected: list[RecordError] = []
+    dropped: list[RecordError] = []
+    capped: list[RecordError] = []
+    summary_bytes: dict[str, bytes] = {}
+    details: dict[str, bytes] = {}
+    displays: dict[str, str] | None = None
     for path, summary, detail, problems in results:
         if problems != _NO_PROBLEMS:
             if displays is None:

@@ -84,9 +84,8 @@ class Reloader:
         self._checked = time.monotonic()
         for attempt in range(1, RELOAD_ATTEMPTS + 1):
             try:
-                if files is None:
-                    files = scan_records(self.settings.records)
-                plan = hold_entries(plan_site(self.settings, load_records(self.settings.records, self.cache, files)))
+                scanned = scan_records(self.settings.records) if files is None else files
+                plan = hold_entries(plan_site(self.settings, load_records(self.settings.records, self.cache, scanned)))
                 break
             except RecordError as exc:
                 if attempt == RELOAD_ATTEMPTS:
@@ -99,7 +98,7 @@ class Reloader:
             self.log.warning("%s", problem)
         self._reported = problems
         self.tree = ServedTree(plan, self.memo, self.log)
-        self._signature = signature(files)
+        self._signature = signature(scanned)
         self.loaded_at = dt.datetime.now(dt.timezone.utc)
         self.last_error = None
         self.log.info(

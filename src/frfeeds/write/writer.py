@@ -47,6 +47,11 @@ class TreeError(FrfeedsError):
     is the whole line to show, and the previous tree stands."""
 
 
+#: What the state keeps of a build's report, opaque here: what marshal stores of it.
+Fact = int | str | tuple["Fact", ...]
+Facts = tuple[Fact, ...]
+
+
 @dataclass(frozen=True)
 class Manifest:
     """What the build that wrote a tree knew about it (its state)."""
@@ -58,7 +63,7 @@ class Manifest:
     #: Pages digest (index.html, feeds.opml).
     pages: str = ""
     #: The build's report, to repeat when nothing changed.
-    report: tuple = ()
+    report: Facts = ()
     #: Tree path -> (size, mtime_ns), as written.
     files: dict[str, tuple[int, int]] = field(default_factory=dict)
 
@@ -116,7 +121,7 @@ class TreeWriter:
         self.manifest = read_state(self.state, self.out) if self.state is not None else None
         return self
 
-    def __exit__(self, *exc_info) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         shutil.rmtree(self._stage, ignore_errors=True)
         self._release()
 
@@ -146,7 +151,10 @@ class TreeWriter:
 
     def keep(self, path: str) -> None:
         """Carry the current file over unchanged; it must be unchanged()."""
-        self._kept[path] = tuple(self.manifest.files[path])
+        if self.manifest is None:
+            raise ValueError(f"{path}: no earlier build to keep it from")
+        size, mtime_ns = self.manifest.files[path]  # a pair, as unchanged() found
+        self._kept[path] = (size, mtime_ns)
 
     def put(self, path: str, data: bytes) -> None:
         """The file's new bytes: staged if they differ from the current file, else kept."""
@@ -271,7 +279,8 @@ def _acquire(path: Path, wait: float | None, on_wait: Callable[[], None] | None)
             if exc.errno not in (errno.EACCES, errno.EAGAIN):
                 raise
             first = started is None
-            started = time.monotonic() if first else started
+            if started is None:
+                started = time.monotonic()
             if wait is not None and time.monotonic() - started >= wait:
                 return None
             if first and on_wait is not None:
@@ -370,7 +379,7 @@ def _exchange(a: Path, b: Path) -> bool:
     raise OSError(code, os.strerror(code), str(b))
 
 
-def _libc():
+def _libc() -> ctypes.CDLL | None:
     name = ctypes.util.find_library("c")
     with contextlib.suppress(OSError):
         return ctypes.CDLL(name, use_errno=True) if name else None
