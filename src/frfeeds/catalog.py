@@ -100,44 +100,50 @@ def _custom_feeds(ordered: list[Summary], limit: int, custom: Iterable[CustomFee
     and go). ``since`` counts back from the newest record here, never from the clock."""
     now = ordered[0].published_at if ordered else EPOCH
     for item in custom:
-        entries = itertools.islice((record for record in ordered if item.query.matches(record, now)), limit)
+        candidates: Iterable[Summary] = ordered
+        if item.query.since is not None:  # newest first: no record past the first too old one matches
+            oldest = now - item.query.since
+            candidates = itertools.takewhile(lambda record: record.published_at >= oldest, ordered)
+        entries = itertools.islice((record for record in candidates if item.query.matches(record, now)), limit)
         description = item.description or f"{item.title}, newest first"
         yield Feed(f"feeds/{item.slug}", "custom", item.title, description, tuple(entries), item.query)
 
 
 def _topic_feeds(ordered: list[Summary], limit: int, settings: Feeds) -> Iterator[Feed]:
-    include, exclude = frozenset(settings.include_topics), frozenset(settings.exclude_topics)
     taken = {item.slug for item in settings.custom}
-    names: dict[str, str] = {}  # a topic's slug -> its feed's name, unless the same
+    names: dict[str, str | None] = {}  # a topic's slug -> its feed's name; None: no feed
     entries: dict[str, list[Summary]] = defaultdict(list)
     labels: dict[str, dict[str, int]] = defaultdict(dict)
-    counts: dict[str, int] = defaultdict(int)
     for record in ordered:
-        seen = set()
+        seen = set() if taken else None
         for topic in record.topics:
-            if (include and topic.slug not in include) or topic.slug in exclude:
+            slug = names.get(topic.slug, "")
+            if slug == "":
+                slug = names[topic.slug] = _feed_name(topic.slug, settings, taken)
+            if slug is None:
                 continue
-            slug = names.get(topic.slug) or _free_name(topic.slug, taken, names)
+            if seen is not None:  # "AI" renamed ai-topic beside a topic "AI topic": one feed
+                if slug in seen:
+                    continue
+                seen.add(slug)
             spellings = labels[slug]
             spellings[topic.label] = spellings.get(topic.label, 0) + 1
-            if slug in seen:  # "AI" renamed ai-topic beside a topic "AI topic": one feed
-                continue
-            seen.add(slug)
-            counts[slug] += 1
             if len(entries[slug]) < limit:
                 entries[slug].append(record)
     for slug in sorted(entries):
-        if counts[slug] >= settings.min_entries:
+        if sum(labels[slug].values()) >= settings.min_entries:  # every record, not only the newest limit
             label = _most_common(labels[slug])
             yield Feed(f"feeds/{slug}", "topic", label, f"Stories on {label}, newest first", tuple(entries[slug]))
 
 
-def _free_name(slug: str, taken: set[str], names: dict[str, str]) -> str:
-    """The topic's feed name: its slug, with ``-topic`` added while a custom feed has it."""
+def _feed_name(slug: str, settings: Feeds, taken: set[str]) -> str | None:
+    """The name of a topic's feed: None when include/exclude_topics leave it out, else
+    its slug, with ``-topic`` added while a custom feed has that name."""
+    if (settings.include_topics and slug not in settings.include_topics) or slug in settings.exclude_topics:
+        return None
     name = slug
     while name in taken:
         name += "-topic"
-    names[slug] = name
     return name
 
 
