@@ -1,4 +1,5 @@
-"""catalog.select and catalog.build_catalog on Summaries built here: no files, no CLI.
+"""catalog.select and catalog.build_catalog (with the feeds.* settings) on Summaries built
+here: no files, no CLI.
 
 Summaries come from summary() below, so that a field added to Summary is one edit.
 """
@@ -9,7 +10,9 @@ import datetime as dt
 import itertools
 
 from frfeeds.catalog import EPOCH, Feed, Selection, build_catalog, newest_first, select
+from frfeeds.query import Query
 from frfeeds.records import Provider, Summary, Topic
+from frfeeds.settings import KINDS, CustomFeed, Feeds, load_settings
 
 UTC = dt.timezone.utc
 MAY = dt.datetime(2021, 5, 17, 4, 8, tzinfo=UTC)
@@ -224,3 +227,145 @@ def test_select_then_catalog_publishes_each_story_once():
     (all_feed, *rest) = build_catalog(select(records).records, limit=50)
     assert paths(all_feed.entries) == ["b.md"]
     assert [feed.path for feed in rest] == ["feeds/ai", "feeds/providers/example.com"]
+
+
+# the feeds.* settings ----------------------------------------------------------------
+
+
+def custom(slug: str, title: str | None = None, description: str | None = None, **query) -> CustomFeed:
+    return CustomFeed(slug, title or slug.title(), Query.from_mapping(query, slug), description)
+
+
+def kinds_of(feeds) -> list[tuple[str, str]]:
+    return [(feed.kind, feed.path) for feed in feeds]
+
+
+MIXED = [
+    summary("https://example.com/1", published=day(3), topics=(("ai", "AI"), ("robotics", "Robotics"))),
+    summary("https://example.com/2", published=day(2), type="video", quality=70, topics=(("ai", "AI"),)),
+    summary("https://tv.example.org/3", published=day(1), provider=("TV", "tv.example.org"), type="video",
+            quality=40, topics=(("azure", "Azure"),)),
+    summary("https://tv.example.org/4", published=day(-20), provider=("TV", "tv.example.org"), type="article",
+            quality=90, topics=(("power-apps", "Power Apps"),)),
+    summary("https://example.com/5", published=day(-40), quality=None, topics=(("azure", "Azure"),)),
+]
+
+
+def test_kinds_choose_the_built_in_feeds_and_custom_ones_are_always_made():
+    ai_videos = custom("ai-videos", topics=["AI"], types=["video"])
+    every = kinds_of(build_catalog(MIXED, 50, Feeds(custom=(ai_videos,))))
+    assert every == [("all", "feeds/all"), ("custom", "feeds/ai-videos"), ("topic", "feeds/ai"),
+                     ("topic", "feeds/azure"), ("topic", "feeds/power-apps"), ("topic", "feeds/robotics"),
+                     ("provider", "feeds/providers/example.com"), ("provider", "feeds/providers/tv.example.org")]
+    for kinds in itertools.chain.from_iterable(itertools.combinations(KINDS, n) for n in range(4)):
+        feeds = kinds_of(build_catalog(MIXED, 50, Feeds(kinds=kinds, custom=(ai_videos,))))
+        wanted = {"all": "all", "topics": "topic", "providers": "provider"}
+        assert feeds == [item for item in every if item[0] == "custom" or
+                         any(item[0] == wanted[kind] for kind in kinds)], kinds
+
+
+def test_the_default_feeds_settings_make_what_the_catalog_always_made():
+    assert build_catalog(MIXED, 2, Feeds()) == build_catalog(MIXED, 2)
+    assert all(feed.query is None for feed in build_catalog(MIXED, 2))
+
+
+def test_min_entries_counts_every_published_story_not_only_the_newest_limit():
+    records = [summary(f"https://example.com/ai{n}", published=day(n)) for n in range(3)]
+    records += [summary(f"https://other.org/cv{n}", published=day(n), provider=("Other", "other.org"),
+                        topics=(("computer-vision", "Computer Vision"),)) for n in range(2)]
+    feeds = {feed.path: feed for feed in build_catalog(records, 1, Feeds(min_entries=3))}
+    assert sorted(feeds) == ["feeds/ai", "feeds/all", "feeds/providers/example.com"]  # 3 stories each
+    assert len(feeds["feeds/ai"].entries) == 1  # made for 3 stories, holding the newest one
+    assert [feed.path for feed in build_catalog(records, 1, Feeds(min_entries=2))] == [
+        "feeds/all", "feeds/ai", "feeds/computer-vision", "feeds/providers/example.com", "feeds/providers/other.org"]
+
+
+def test_min_entries_spares_the_all_feed_and_custom_feeds():
+    nothing = custom("nothing", types=["podcast"])
+    feeds = build_catalog(MIXED[:1], 50, Feeds(min_entries=5, custom=(nothing,)))
+    assert kinds_of(feeds) == [("all", "feeds/all"), ("custom", "feeds/nothing")]
+    assert feeds[1].entries == () and feeds[1].updated == EPOCH  # its URL stays; it is empty
+    assert kinds_of(build_catalog([], 50, Feeds(custom=(nothing,)))) == [("all", "feeds/all"), ("custom", "feeds/nothing")]
+
+
+def test_include_and_exclude_topics_choose_topic_feeds_only():
+    topics = lambda settings: [feed.path for feed in build_catalog(MIXED, 50, settings) if feed.kind == "topic"]
+    assert topics(Feeds(include_topics=("ai", "azure"))) == ["feeds/ai", "feeds/azure"]
+    assert topics(Feeds(exclude_topics=("ai", "power-apps"))) == ["feeds/azure", "feeds/robotics"]
+    assert topics(Feeds(include_topics=("ai", "azure"), exclude_topics=("azure",))) == ["feeds/ai"]  # exclude wins
+    assert topics(Feeds(include_topics=("no-such-topic",))) == []
+    feeds = {feed.path: feed for feed in build_catalog(MIXED, 50, Feeds(include_topics=("robotics",)))}
+    assert len(feeds["feeds/all"].entries) == len(MIXED)  # the stories stay in the other feeds
+    assert len(feeds["feeds/providers/tv.example.org"].entries) == 2
+
+
+def test_include_and_exclude_take_labels_as_settings_read_them():
+    settings = load_settings({"FRFEEDS_FEEDS_INCLUDE_TOPICS": "Power Apps, AI", "FRFEEDS_FEEDS_EXCLUDE_TOPICS": "ai"})
+    assert [feed.path for feed in build_catalog(MIXED, 50, settings.feeds) if feed.kind == "topic"] == ["feeds/power-apps"]
+
+
+def test_custom_feeds_hold_what_their_query_selects_newest_first_in_the_settings_order():
+    chosen = (
+        custom("videos", types=["video"]),
+        custom("apps", "Azure and Power Apps, quality 60 or more", "The best", topics=["Azure", "Power Apps"],
+               min_quality=60),
+        custom("ai-videos", "AI videos", topics=["AI"], types=["video"]),
+        custom("tv-or-ai", providers=["tv.example.org"], topics=["ai"]),  # across fields: both must hold
+    )
+    feeds = build_catalog(MIXED, 50, Feeds(custom=chosen))
+    by_path = {feed.path: feed for feed in feeds}
+    assert [feed.path for feed in feeds if feed.kind == "custom"] == ["feeds/videos", "feeds/apps", "feeds/ai-videos",
+                                                                      "feeds/tv-or-ai"]
+    urls = lambda path: [record.url.rsplit("/", 1)[1] for record in by_path[path].entries]
+    assert urls("feeds/videos") == ["2", "3"]
+    assert urls("feeds/apps") == ["4"]  # 3 is Azure at 40; 5 is Azure without a quality
+    assert urls("feeds/ai-videos") == ["2"]
+    assert urls("feeds/tv-or-ai") == []
+    apps = by_path["feeds/apps"]
+    assert (apps.kind, apps.title, apps.description, apps.query) == ("custom", "Azure and Power Apps, quality 60 or more",
+                                                                      "The best", chosen[1].query)
+    assert by_path["feeds/ai-videos"].description == "AI videos, newest first"  # none given
+
+
+def test_custom_feeds_keep_the_newest_limit():
+    feeds = build_catalog(MIXED, 2, Feeds(custom=(custom("typed", types=["video", "article"]),)))
+    assert [record.url for record in feeds[1].entries] == ["https://example.com/2", "https://tv.example.org/3"]
+
+
+def test_since_counts_back_from_the_newest_record_never_the_clock():
+    recent = custom("recent", since="21 days")
+    feeds = build_catalog(MIXED, 50, Feeds(custom=(recent,)))  # 2021's stories: the clock would select none
+    assert [record.url.rsplit("/", 1)[1] for record in feeds[1].entries] == ["1", "2", "3"]  # day(-20) is 23 days old
+    newest = summary("https://example.com/new", published=day(-17))
+    older = [record for record in MIXED if record.published_at < day(0)]
+    feeds = build_catalog(older + [newest], 50, Feeds(custom=(recent,)))
+    assert [record.url.rsplit("/", 1)[1] for record in feeds[1].entries] == ["new", "4"]  # day(-40): 23 days older
+    exact = build_catalog(MIXED, 50, Feeds(custom=(custom("exact", since="23 days"),)))
+    assert [record.url.rsplit("/", 1)[1] for record in exact[1].entries] == ["1", "2", "3", "4"]  # 23 days: in
+
+
+def test_a_custom_slug_takes_the_name_and_the_topic_gets_topic_added():
+    records = MIXED + [summary("https://example.com/6", published=day(4), topics=(("ai-topic", "AI topic"),)),
+                       summary("https://example.com/7", published=day(5), topics=(("ai", "AI"), ("ai-topic", "AI topic")))]
+    chosen = (custom("ai", "My AI", types=["video"]),)
+    feeds = build_catalog(records, 50, Feeds(custom=chosen))
+    by_path = {feed.path: feed for feed in feeds}
+    assert len(by_path) == len(feeds)  # no two feeds share a path
+    assert by_path["feeds/ai"].kind == "custom" and by_path["feeds/ai"].title == "My AI"
+    topic = by_path["feeds/ai-topic"]  # the topic AI, merged with "AI topic" as two spellings of one slug are
+    assert topic.kind == "topic" and [record.url.rsplit("/", 1)[1] for record in topic.entries] == ["7", "6", "1", "2"]
+    chain = build_catalog(records, 50, Feeds(custom=chosen + (custom("ai-topic", types=["video"]),)))
+    paths_ = [feed.path for feed in chain]
+    assert len(set(paths_)) == len(paths_) and "feeds/ai-topic-topic" in paths_
+    assert "feeds/ai-topic" not in [feed.path for feed in chain if feed.kind == "topic"]
+    excluded = build_catalog(records, 50, Feeds(exclude_topics=("ai",), custom=chosen))  # by the topic's own slug
+    assert [record.url.rsplit("/", 1)[1] for record in {f.path: f for f in excluded}["feeds/ai-topic"].entries] == ["7", "6"]
+
+
+def test_custom_feeds_see_only_what_select_publishes():
+    draft = summary("https://example.com/draft", is_published=False, type="video")
+    gone = summary("https://example.com/gone", is_removed=True, type="video")
+    chosen = Feeds(custom=(custom("videos", types=["video"]),))
+    assert build_catalog(select([draft, gone, MIXED[1]]).records, 50, chosen)[1].entries == (MIXED[1],)
+    with_drafts = build_catalog(select([draft, gone, MIXED[1]], include_unpublished=True).records, 50, chosen)
+    assert with_drafts[1].entries == (MIXED[1], draft)

@@ -1,18 +1,22 @@
 """Decide which records go in which feed: pure functions over record Summaries, no I/O.
 
 select() merges duplicates and leaves out unpublished and removed stories; build_catalog() groups
-what remains into one feed for everything, one per topic and one per provider, each
+what remains into the feeds the ``feeds.*`` settings ask for: one for everything, one per
+custom feed (the records its query selects), one per topic and one per provider, each
 holding its newest entries.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
+from frfeeds.query import Query
 from frfeeds.records import Summary
+from frfeeds.settings import CustomFeed, Feeds
 
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
 
@@ -23,12 +27,14 @@ class Feed:
 
     #: Path in the feed tree without the format's extension: ``feeds/ai``.
     path: str
-    #: ``all``, ``topic`` or ``provider``.
+    #: ``all``, ``custom``, ``topic`` or ``provider``.
     kind: str
     title: str
     description: str
     #: Newest first (by publication date, ties by id), at most the configured limit.
     entries: tuple[Summary, ...]
+    #: A custom feed's selection (None for the built-in kinds): part of its digest.
+    query: Query | None = None
 
     @property
     def updated(self) -> dt.datetime:
@@ -70,34 +76,91 @@ def select(records: Iterable[Summary], include_unpublished: bool = False) -> Sel
     return Selection(chosen, len(kept) - len(chosen), duplicates, len(unique) - len(kept))
 
 
-def build_catalog(records: Iterable[Summary], limit: int) -> tuple[Feed, ...]:
-    """Every feed: all, then topics, then providers, each sorted by slug."""
-    ordered = newest_first(records)
-    topic_entries: dict[str, list[Summary]] = defaultdict(list)
-    topic_labels: dict[str, dict[str, int]] = defaultdict(dict)
-    provider_entries: dict[str, list[Summary]] = defaultdict(list)
-    provider_names: dict[str, dict[str, int]] = defaultdict(dict)
-    for record in ordered:
-        for topic in record.topics:
-            slug = topic.slug
-            labels = topic_labels[slug]
-            labels[topic.label] = labels.get(topic.label, 0) + 1
-            if len(topic_entries[slug]) < limit:
-                topic_entries[slug].append(record)
-        domain = record.provider.domain
-        names = provider_names[domain]
-        names[record.provider.name] = names.get(record.provider.name, 0) + 1
-        if len(provider_entries[domain]) < limit:
-            provider_entries[domain].append(record)
+def build_catalog(records: Iterable[Summary], limit: int, settings: Feeds = Feeds()) -> tuple[Feed, ...]:
+    """Every feed settings ask for: all, then the custom feeds in the settings' order,
+    then topics and providers, each sorted by slug.
 
-    feeds = [Feed("feeds/all", "all", "All news", "Every story, newest first", tuple(ordered[:limit]))]
-    for slug in sorted(topic_entries):
-        label = _most_common(topic_labels[slug])
-        feeds.append(Feed(f"feeds/{slug}", "topic", label, f"Stories on {label}, newest first", tuple(topic_entries[slug])))
-    for domain in sorted(provider_entries):
-        name = _most_common(provider_names[domain])
-        feeds.append(Feed(f"feeds/providers/{domain}", "provider", name, f"Stories from {name} ({domain}), newest first", tuple(provider_entries[domain])))
+    A topic whose slug a custom feed takes gets ``-topic`` added (as ``all`` does): the
+    publisher named that feed, and a record must not be able to take its place.
+    """
+    ordered = newest_first(records)
+    feeds = []
+    if "all" in settings.kinds:
+        feeds.append(Feed("feeds/all", "all", "All news", "Every story, newest first", tuple(ordered[:limit])))
+    feeds += _custom_feeds(ordered, limit, settings.custom)
+    if "topics" in settings.kinds:
+        feeds += _topic_feeds(ordered, limit, settings)
+    if "providers" in settings.kinds:
+        feeds += _provider_feeds(ordered, limit, settings.min_entries)
     return tuple(feeds)
+
+
+def _custom_feeds(ordered: list[Summary], limit: int, custom: Iterable[CustomFeed]) -> Iterator[Feed]:
+    """Each custom feed, however few records its query selects (its URL must not come
+    and go). ``since`` counts back from the newest record here, never from the clock."""
+    now = ordered[0].published_at if ordered else EPOCH
+    for item in custom:
+        candidates: Iterable[Summary] = ordered
+        if item.query.since is not None:  # newest first: no record past the first too old one matches
+            oldest = now - item.query.since
+            candidates = itertools.takewhile(lambda record: record.published_at >= oldest, ordered)
+        entries = itertools.islice((record for record in candidates if item.query.matches(record, now)), limit)
+        description = item.description or f"{item.title}, newest first"
+        yield Feed(f"feeds/{item.slug}", "custom", item.title, description, tuple(entries), item.query)
+
+
+def _topic_feeds(ordered: list[Summary], limit: int, settings: Feeds) -> Iterator[Feed]:
+    taken = {item.slug for item in settings.custom}
+    names: dict[str, str | None] = {}  # a topic's slug -> its feed's name; None: no feed
+    entries: dict[str, list[Summary]] = defaultdict(list)
+    labels: dict[str, dict[str, int]] = defaultdict(dict)
+    for record in ordered:
+        seen = set() if taken else None
+        for topic in record.topics:
+            slug = names.get(topic.slug, "")
+            if slug == "":
+                slug = names[topic.slug] = _feed_name(topic.slug, settings, taken)
+            if slug is None:
+                continue
+            if seen is not None:  # "AI" renamed ai-topic beside a topic "AI topic": one feed
+                if slug in seen:
+                    continue
+                seen.add(slug)
+            spellings = labels[slug]
+            spellings[topic.label] = spellings.get(topic.label, 0) + 1
+            if len(entries[slug]) < limit:
+                entries[slug].append(record)
+    for slug in sorted(entries):
+        if sum(labels[slug].values()) >= settings.min_entries:  # every record, not only the newest limit
+            label = _most_common(labels[slug])
+            yield Feed(f"feeds/{slug}", "topic", label, f"Stories on {label}, newest first", tuple(entries[slug]))
+
+
+def _feed_name(slug: str, settings: Feeds, taken: set[str]) -> str | None:
+    """The name of a topic's feed: None when include/exclude_topics leave it out, else
+    its slug, with ``-topic`` added while a custom feed has that name."""
+    if (settings.include_topics and slug not in settings.include_topics) or slug in settings.exclude_topics:
+        return None
+    name = slug
+    while name in taken:
+        name += "-topic"
+    return name
+
+
+def _provider_feeds(ordered: list[Summary], limit: int, min_entries: int) -> Iterator[Feed]:
+    entries: dict[str, list[Summary]] = defaultdict(list)
+    names: dict[str, dict[str, int]] = defaultdict(dict)
+    for record in ordered:
+        domain = record.provider.domain
+        spellings = names[domain]
+        spellings[record.provider.name] = spellings.get(record.provider.name, 0) + 1
+        if len(entries[domain]) < limit:
+            entries[domain].append(record)
+    for domain in sorted(entries):
+        if sum(names[domain].values()) >= min_entries:  # every record, not only the newest limit
+            name = _most_common(names[domain])
+            yield Feed(f"feeds/providers/{domain}", "provider", name, f"Stories from {name} ({domain}), newest first",
+                       tuple(entries[domain]))
 
 
 def newest_first(records: Iterable[Summary]) -> list[Summary]:

@@ -2,8 +2,9 @@
 
 The build writes the files to disk and the app serves them: the same bytes either way.
 Each feed has a digest of everything its files are made from (the output settings and
-the package's code, settings.build_digest, and its entries' contents), so a feed whose digest did not change since the last
-build need not be rendered again.
+the package's code, settings.build_digest, its path, title and description, a custom
+feed's query, and its entries' contents), so a feed whose digest did not change since
+the last build need not be rendered again.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import TYPE_CHECKING
 from frfeeds.catalog import Feed, Selection, build_catalog, select
 from frfeeds.read.codec import decode_records
 from frfeeds.records import Record
-from frfeeds.settings import Settings, build_digest
+from frfeeds.settings import Feeds, Settings, build_digest
 from frfeeds.render import entry_html, render_atom_rss, render_index, render_json, render_opml
 from frfeeds.render.links import FORMATS, feed_file
 from frfeeds.workers import gc_paused, process_pool
@@ -45,12 +46,16 @@ class Plan:
 def plan_site(settings: Settings, loaded: Loaded) -> Plan:
     """Which feeds the loaded records make, each with the digest of its inputs."""
     selection = select(loaded.summaries, settings.include_unpublished)
-    feeds = build_catalog(selection.records, settings.limit)
-    stamp = build_digest(settings)
+    feeds = build_catalog(selection.records, settings.limit, settings.feeds)
+    # feeds.* decide which feeds exist and what each holds, which a feed's own digest
+    # covers: editing one custom feed (or min_entries) re-renders only what it changes.
+    stamp = build_digest(replace(settings, feeds=Feeds()))
     digests = {feed.path: _digest((stamp, feed.path, feed.kind, feed.title, feed.description,
+                                   feed.query.canonical() if feed.query else None,
                                    tuple(entry.digest for entry in feed.entries))) for feed in feeds}
-    pages = tuple((feed.path, feed.kind, feed.title, len(feed.entries), _stamp(feed)) for feed in feeds)
-    return Plan(settings, loaded, selection, feeds, digests, _digest((stamp, pages)))
+    pages = tuple((feed.path, feed.kind, feed.title, feed.description, len(feed.entries), _stamp(feed))
+                  for feed in feeds)
+    return Plan(settings, loaded, selection, feeds, digests, _digest((build_digest(settings), pages)))
 
 
 def hold_entries(plan: Plan) -> Plan:

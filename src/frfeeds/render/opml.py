@@ -1,4 +1,8 @@
-"""feeds.opml: every feed once (its Atom form), for one-click import into a reader."""
+"""feeds.opml: every feed once (its Atom form), for one-click import into a reader.
+
+The all feed and the custom feeds come first, outside any group: they are the
+publisher's own, and a reader's folder called "Custom" would tell a subscriber nothing.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,8 @@ from frfeeds.catalog import EPOCH, Feed
 from frfeeds.settings import Settings
 from frfeeds.render.links import absolute, feed_file
 
+#: Feeds listed first, in catalog order, outside any group.
+UNGROUPED = ("all", "custom")
 GROUPS = (("topic", "Topics"), ("provider", "Providers"))
 
 
@@ -21,7 +27,7 @@ def render_opml(feeds: Sequence[Feed], settings: Settings) -> bytes:
     ET.SubElement(head, "dateModified").text = format_datetime(newest)
     body = ET.SubElement(root, "body")
     for feed in feeds:
-        if feed.kind == "all":
+        if feed.kind in UNGROUPED:
             _outline(body, feed, settings)
     for kind, label in GROUPS:
         members = [feed for feed in feeds if feed.kind == kind]
