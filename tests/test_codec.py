@@ -109,6 +109,7 @@ def test_equal_providers_and_topics_are_one_object_per_decoder():
     assert first.topics is second.topics is summary.topics
     assert first.topics[1] is decoder.record(*encode(full_record(1)), "d.md").topics[1]  # one topic, in two lists
     assert first.related[0].provider is second.related[0].provider
+    assert first.type is second.type is summary.type and first.category is second.category  # few distinct values
     assert Decoder().record(*encode(one), one.path).provider is not first.provider  # tables are per Decoder
 
 
@@ -167,6 +168,8 @@ class Mistyped(Summary):
 def test_a_model_the_codec_cannot_carry_is_refused_at_import_naming_the_field():
     with pytest.raises(TypeError, match=r"^Record\.extra: the codec cannot carry dict "):
         codec.layout(extended(extra=(dict, None)))
+    with pytest.raises(TypeError, match=r"^Record\.category: a shared field holds plain values"):
+        codec.layout(extended(category=(tuple[str, ...], ())))
     with pytest.raises(TypeError, match=r"^Wider\.author: not a field of Record"):
         codec.layout(Record, Wider)
     with pytest.raises(TypeError, match=r"^Mistyped\.quality: .* the types must be the same"):
