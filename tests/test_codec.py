@@ -122,10 +122,10 @@ def extended(**fields: tuple[type, object]) -> type:
 
 
 def test_a_field_added_to_the_model_is_carried_and_changes_the_format():
-    model = extended(author=(str | None, None))
+    model = extended(added_field=(str | None, None))
     layout = codec.layout(model)
     assert layout.format != codec.FORMAT
-    record = model(**{f.name: getattr(full_record(), f.name) for f in dataclasses.fields(Record)}, author="Jane Doe")
+    record = model(**{f.name: getattr(full_record(), f.name) for f in dataclasses.fields(Record)}, added_field="added")
     summary_bytes, details = layout.encode(record)
     summary, decode = layout.decoders()
     assert decode(summary_bytes, details, record.path) == record
@@ -157,7 +157,7 @@ def test_the_format_follows_nested_models_and_types():
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class Wider(Summary):
-    author: str | None = None
+    added_field: str | None = None
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -170,7 +170,7 @@ def test_a_model_the_codec_cannot_carry_is_refused_at_import_naming_the_field():
         codec.layout(extended(extra=(dict, None)))
     with pytest.raises(TypeError, match=r"^Record\.category: a shared field holds plain values"):
         codec.layout(extended(category=(tuple[str, ...], ())))
-    with pytest.raises(TypeError, match=r"^Wider\.author: not a field of Record"):
+    with pytest.raises(TypeError, match=r"^Wider\.added_field: not a field of Record"):
         codec.layout(Record, Wider)
     with pytest.raises(TypeError, match=r"^Mistyped\.quality: .* the types must be the same"):
         codec.layout(Record, Mistyped)
