@@ -49,7 +49,7 @@ _PLAIN = (str, int, bool, float, bytes)
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
 
 
-class _Shared(dict):
+class _Shared(dict[Any, Any]):
     """Decoded values by their encoded form; a miss decodes and keeps it."""
 
     def __init__(self, make: Callable[[Any], Any]) -> None:
@@ -121,7 +121,7 @@ class _Generator:
         }
         self.encoders: dict[type, str] = {}
         self.decoders: dict[type, str] = {}
-        self.shared: dict[object, str] = {}
+        self.shared: dict[tuple[str, type | str], str] = {}
         self.used: set[str] = set()
         self.module_lines: list[str] = []
         self.factory_lines: list[str] = []
@@ -177,14 +177,16 @@ class _Generator:
                 return f"{self.table(('tuple', arg), f'tuple([{inner} for {item} in t])')}[{value}]"
             return f"tuple([{inner} for {item} in {value}])"
         if arg in SHARED:
-            return f"{self.table(arg, self.model_decoder(arg) + '(t)')}[{value}]"
+            return f"{self.table(('', arg), self.model_decoder(arg) + '(t)')}[{value}]"
         return f"{self.model_decoder(arg)}({value})"
 
-    def table(self, key: object, make: str) -> str:
-        """The name of a _Shared table (one per Decoder) whose misses run ``make`` on ``t``."""
+    def table(self, key: tuple[str, type | str], make: str) -> str:
+        """The name of a _Shared table (one per Decoder) of ``key``: (``""``, a model
+        class), (``"tuple"``, a model class) or (``"field"``, a field name); its misses
+        run ``make`` on ``t``."""
         if key not in self.shared:
-            prefix, named = (f"_shared_{key[0]}", key[1]) if isinstance(key, tuple) else ("_shared", key)
-            name = self.shared[key] = self.name(prefix, named)
+            kind, named = key
+            name = self.shared[key] = self.name(f"_shared_{kind}" if kind else "_shared", named)
             self.tables.append(f"    {name} = _Shared(lambda t: {make})")
         return self.shared[key]
 
@@ -331,4 +333,5 @@ def encode_problems(problems: Iterable[tuple[str, str]], capped: Iterable[tuple[
 
 def decode_problems(data: bytes) -> tuple[tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]]:
     """(problems, capped), as encode_problems took them."""
-    return marshal.loads(data)
+    problems: tuple[tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]] = marshal.loads(data)
+    return problems
