@@ -109,6 +109,7 @@ def test_equal_providers_and_topics_are_one_object_per_decoder():
     assert first.topics is second.topics is summary.topics
     assert first.topics[1] is decoder.record(*encode(full_record(1)), "d.md").topics[1]  # one topic, in two lists
     assert first.related[0].provider is second.related[0].provider
+    assert first.type is second.type is summary.type and first.category is second.category  # few distinct values
     assert Decoder().record(*encode(one), one.path).provider is not first.provider  # tables are per Decoder
 
 
@@ -121,10 +122,10 @@ def extended(**fields: tuple[type, object]) -> type:
 
 
 def test_a_field_added_to_the_model_is_carried_and_changes_the_format():
-    model = extended(author=(str | None, None))
+    model = extended(added_field=(str | None, None))
     layout = codec.layout(model)
     assert layout.format != codec.FORMAT
-    record = model(**{f.name: getattr(full_record(), f.name) for f in dataclasses.fields(Record)}, author="Jane Doe")
+    record = model(**{f.name: getattr(full_record(), f.name) for f in dataclasses.fields(Record)}, added_field="added")
     summary_bytes, details = layout.encode(record)
     summary, decode = layout.decoders()
     assert decode(summary_bytes, details, record.path) == record
@@ -156,7 +157,7 @@ def test_the_format_follows_nested_models_and_types():
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class Wider(Summary):
-    author: str | None = None
+    added_field: str | None = None
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -167,7 +168,9 @@ class Mistyped(Summary):
 def test_a_model_the_codec_cannot_carry_is_refused_at_import_naming_the_field():
     with pytest.raises(TypeError, match=r"^Record\.extra: the codec cannot carry dict "):
         codec.layout(extended(extra=(dict, None)))
-    with pytest.raises(TypeError, match=r"^Wider\.author: not a field of Record"):
+    with pytest.raises(TypeError, match=r"^Record\.category: a shared field holds plain values"):
+        codec.layout(extended(category=(tuple[str, ...], ())))
+    with pytest.raises(TypeError, match=r"^Wider\.added_field: not a field of Record"):
         codec.layout(Record, Wider)
     with pytest.raises(TypeError, match=r"^Mistyped\.quality: .* the types must be the same"):
         codec.layout(Record, Mistyped)

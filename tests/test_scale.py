@@ -150,14 +150,14 @@ import frfeeds.records as records
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class Record(records.Record):
-    author: str | None = None
+    added_field: str | None = None
 
 
 records.Record = Record  # before the codec is made: as if the field had been added to the model
 from frfeeds.read import codec
 from frfeeds.cli import main
 
-assert "author" in codec.SOURCE
+assert "added_field" in codec.SOURCE
 sys.exit(main(sys.argv[1:]))
 """
 

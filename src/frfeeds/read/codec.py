@@ -37,6 +37,9 @@ MARSHAL_VERSION = 4
 #: Values equal across records (a provider, a topic, a record's topic list): each is
 #: decoded once per Decoder and shared, which keeps 100,000 summaries small.
 SHARED: tuple[type, ...] = (Provider, Topic)
+#: Record fields of plain values with few distinct ones (``article``, ``video``), shared
+#: the same way: a string per summary would add some 50 bytes to each.
+SHARED_FIELDS = frozenset({"type", "category"})
 #: The field neither part carries: the caller knows it (the cache's key).
 KEY = "path"
 #: The Summary field that is not Record's: a digest of both parts, made by encode().
@@ -46,7 +49,7 @@ _PLAIN = (str, int, bool, float, bytes)
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
 
 
-class _Shared(dict):
+class _Shared(dict[Any, Any]):
     """Decoded values by their encoded form; a miss decodes and keeps it."""
 
     def __init__(self, make: Callable[[Any], Any]) -> None:
@@ -118,18 +121,19 @@ class _Generator:
         }
         self.encoders: dict[type, str] = {}
         self.decoders: dict[type, str] = {}
-        self.shared: dict[object, str] = {}
+        self.shared: dict[tuple[str, type | str], str] = {}
         self.used: set[str] = set()
         self.module_lines: list[str] = []
         self.factory_lines: list[str] = []
         self.tables: list[str] = []
         self.counter = itertools.count()
 
-    def name(self, prefix: str, cls: type) -> str:
+    def name(self, prefix: str, cls: type | str) -> str:
         """A new name in the generated source: two model classes may share a __name__."""
-        name = f"{prefix}_{cls.__name__}"
+        base = f"{prefix}_{cls if isinstance(cls, str) else cls.__name__}"
+        name = base
         while name in self.used:
-            name = f"{prefix}_{cls.__name__}_{next(self.counter)}"
+            name = f"{base}_{next(self.counter)}"
         self.used.add(name)
         return name
 
@@ -173,14 +177,16 @@ class _Generator:
                 return f"{self.table(('tuple', arg), f'tuple([{inner} for {item} in t])')}[{value}]"
             return f"tuple([{inner} for {item} in {value}])"
         if arg in SHARED:
-            return f"{self.table(arg, self.model_decoder(arg) + '(t)')}[{value}]"
+            return f"{self.table(('', arg), self.model_decoder(arg) + '(t)')}[{value}]"
         return f"{self.model_decoder(arg)}({value})"
 
-    def table(self, key: object, make: str) -> str:
-        """The name of a _Shared table (one per Decoder) whose misses run ``make`` on ``t``."""
+    def table(self, key: tuple[str, type | str], make: str) -> str:
+        """The name of a _Shared table (one per Decoder) of ``key``: (``""``, a model
+        class), (``"tuple"``, a model class) or (``"field"``, a field name); its misses
+        run ``make`` on ``t``."""
         if key not in self.shared:
-            cls = key[1] if isinstance(key, tuple) else key
-            name = self.shared[key] = self.name("_shared_tuple" if isinstance(key, tuple) else "_shared", cls)
+            kind, named = key
+            name = self.shared[key] = self.name(f"_shared_{kind}" if kind else "_shared", named)
             self.tables.append(f"    {name} = _Shared(lambda t: {make})")
         return self.shared[key]
 
@@ -199,6 +205,15 @@ class _Generator:
                           f"        return {model}({', '.join(values)})"]
             self.factory_lines += [*lines, ""]
         return self.decoders[cls]
+
+    def field_decoder(self, field: str, hint: Any, where: str) -> str:
+        value = self.decode(hint, f"v_{field}", f"{where}.{field}")
+        if field not in SHARED_FIELDS:
+            return value
+        kind, inner = _kind(hint, f"{where}.{field}")
+        if kind != "plain" and not (kind == "optional" and _kind(inner, where)[0] == "plain"):
+            raise TypeError(f"{where}.{field}: a shared field holds plain values (or None), not {describe(hint)}")
+        return f"{self.table(('field', field), 't')}[{value}]"
 
     def parts(self) -> tuple[list[tuple[str, Any]], list[tuple[str, Any]]]:
         """(summary fields, details fields) of a record, neither holding the key: the
@@ -224,7 +239,7 @@ class _Generator:
         where = self.record.__name__
         encode_summary = _tuple([self.encode(hint, f"record.{field}", f"{where}.{field}") for field, hint in summary])
         encode_details = _tuple([self.encode(hint, f"record.{field}", f"{where}.{field}") for field, hint in details])
-        decoded = {field: self.decode(hint, f"v_{field}", f"{where}.{field}") for field, hint in summary + details}
+        decoded = {field: self.field_decoder(field, hint, where) for field, hint in summary + details}
         summary_names = [f"v_{field}" for field, _ in summary]
         details_names = _tuple([f"v_{field}" for field, _ in details])
         decoded[KEY] = KEY
@@ -318,4 +333,5 @@ def encode_problems(problems: Iterable[tuple[str, str]], capped: Iterable[tuple[
 
 def decode_problems(data: bytes) -> tuple[tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]]:
     """(problems, capped), as encode_problems took them."""
-    return marshal.loads(data)
+    problems: tuple[tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]] = marshal.loads(data)
+    return problems
