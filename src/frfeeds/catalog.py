@@ -71,9 +71,9 @@ def select(records: Iterable[Summary], include_unpublished: bool = False) -> Sel
                 continue
         by_url[record.url] = record
     unique = sorted(by_url.values(), key=lambda record: record.url)
-    kept = [r for r in unique if not r.is_removed]
-    chosen = tuple(r for r in kept if include_unpublished or r.is_published)
-    return Selection(chosen, len(kept) - len(chosen), duplicates, len(unique) - len(kept))
+    present = [r for r in unique if not r.is_removed]
+    chosen = tuple(r for r in present if include_unpublished or r.is_published)
+    return Selection(chosen, len(present) - len(chosen), duplicates, len(unique) - len(present))
 
 
 def build_catalog(records: Iterable[Summary], limit: int, settings: Feeds = Feeds()) -> tuple[Feed, ...]:
@@ -115,7 +115,7 @@ def _topic_feeds(ordered: list[Summary], limit: int, settings: Feeds) -> Iterato
     entries: dict[str, list[Summary]] = defaultdict(list)
     labels: dict[str, dict[str, int]] = defaultdict(dict)
     for record in ordered:
-        seen = set() if taken else None
+        seen: set[str] | None = set() if taken else None
         for topic in record.topics:
             slug = names.get(topic.slug, "")
             if slug == "":

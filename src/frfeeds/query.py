@@ -17,7 +17,7 @@ import datetime as dt
 import difflib
 import functools
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, unquote
@@ -166,7 +166,7 @@ def unknown_key(key: str, known: Iterable[str]) -> str:
     return f"unknown key; known keys are {', '.join(known)}"
 
 
-def _texts(value: object, convert) -> tuple[str, ...]:
+def _texts(value: object, convert: Callable[[str], str]) -> tuple[str, ...]:
     items = [value] if isinstance(value, str) else value
     if not isinstance(items, list):
         raise ValueError(f"must be a list of text, not {_kind(value)}")

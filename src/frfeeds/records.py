@@ -204,8 +204,8 @@ _VIDEO_HOST_NAMES = "YouTube and Vimeo"
 class _Fields:
     """Reads fields of one mapping, remembering which values were dropped and why."""
 
-    def __init__(self, data: Mapping, display_path: str, prefix: str = "", dropped: list | None = None,
-                 capped: list | None = None):
+    def __init__(self, data: Mapping[str, Any], display_path: str, prefix: str = "",
+                 dropped: list[RecordError] | None = None, capped: list[RecordError] | None = None):
         self.data = data
         self.display_path = display_path
         self.prefix = prefix

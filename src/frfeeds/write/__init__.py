@@ -13,15 +13,20 @@ import logging
 import marshal
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import astuple, dataclass, fields
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from frfeeds.write.writer import Manifest, TreeError, TreeWriter, WriteResult, state_file
+from frfeeds.errors import RecordError
 from frfeeds.read.cache import RACY_NS, ParseCache, open_cache
 from frfeeds.read.scan import RecordFile, check_records_folder, scan_records, signature
 from frfeeds.settings import Settings, build_digest
 from frfeeds.workers import gc_off
+from frfeeds.write.writer import Facts, Manifest, TreeError, TreeWriter, WriteResult, state_file
+
+if TYPE_CHECKING:  # the no-change path imports neither
+    from frfeeds.site import Plan
 
 log = logging.getLogger("frfeeds")
 
@@ -50,15 +55,16 @@ class BuildReport:
     #: What was written this time; None in the state a no-change build replays.
     written: WriteResult | None = None
 
-    def facts(self) -> tuple:
+    def facts(self) -> Facts:
         """The report without what was written: what the tree's state keeps."""
         return astuple(self)[:-1]
 
     @classmethod
-    def from_facts(cls, facts: tuple, written: WriteResult) -> BuildReport:
-        if len(facts) != len(fields(cls)) - 1:
+    def from_facts(cls, facts: Facts, written: WriteResult) -> BuildReport:
+        names = [field.name for field in fields(cls)][:-1]
+        if len(facts) != len(names):
             raise ValueError("a report of another shape")
-        return cls(*facts, written=written)
+        return cls(**dict(zip(names, facts)), written=written)  # type: ignore[arg-type]  # checked by shape
 
 
 def build(
@@ -81,9 +87,10 @@ def build(
     with gc_off(), TreeWriter(out, state, wait=wait, on_wait=on_wait) as tree:
         files = scan_records(settings.records)
         key = _inputs_key(settings, files)
-        if tree.is_current(key):  # nothing changed since the last build: nothing to read
+        manifest = tree.manifest
+        if manifest is not None and tree.is_current(key):  # nothing changed since the last build: nothing to read
             try:
-                return BuildReport.from_facts(tree.manifest.report, WriteResult(0, len(tree.manifest.files), 0))
+                return BuildReport.from_facts(manifest.report, WriteResult(0, len(manifest.files), 0))
             except (TypeError, ValueError):
                 pass  # a state of another version: build
         cache = open_cache(settings.records, cache_dir, warn=warn) if cache_dir is not None else None
@@ -160,12 +167,12 @@ def _inputs_key(settings: Settings, files: list[RecordFile]) -> str:
     return hashlib.blake2b(marshal.dumps(inputs), digest_size=16).hexdigest()
 
 
-def report_of(plan) -> BuildReport:
+def report_of(plan: Plan) -> BuildReport:
     """What the plan's load and catalog found, as a report (nothing written yet)."""
     loaded, selection = plan.loaded, plan.selection
     root = str(plan.settings.records)
 
-    def problems(found) -> tuple[Problem, ...]:
+    def problems(found: Iterable[RecordError]) -> tuple[Problem, ...]:
         return tuple((os.path.relpath(p.path, root).replace(os.sep, "/"), p.field, p.reason) for p in found)
 
     return BuildReport(
