@@ -326,7 +326,7 @@ def test_records_churning_under_load_give_no_5xx_then_a_fresh_builds_bytes(tmp_p
     try:
         # every file of the feeds too big to vanish meanwhile, the pages and the health check
         big = [path[:-5] for path, data in tree(tmp_path / "warm").items()
-               if path.endswith(".json") and len(json.loads(data)["items"]) >= 10]
+               if path.endswith(".json") and len(json.loads(data)["items"]) >= 20]
         paths = [f"/{feed}.{ext}" for feed in big for ext in ("atom", "rss", "json")] + ["/feeds.opml", "/", "/healthz"]
         assert len(big) > 5 and all(server.get(path)[0] == 200 for path in paths)
         for round_ in range(2):

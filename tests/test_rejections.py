@@ -47,10 +47,10 @@ def test_a_record_changing_while_read_is_rejected_and_not_cached(tmp_path, monke
     cache = open_cache(folder, tmp_path / "cache")
     real_fstat, calls = os.fstat, []
 
-    def fstat_seeing_a_write(fd):  # the second look, after the read, sees the file grown
+    def fstat_seeing_a_write(fd):  # the look after each read sees the file grown
         info = real_fstat(fd)
         calls.append(fd)
-        if len(calls) == 2:
+        if len(calls) % 2 == 0:  # every read, the one looked at again included
             return os.stat_result((*info[:6], info.st_size + 1, *info[7:]))
         return info
 
@@ -141,3 +141,39 @@ def test_a_summary_is_never_joined_to_the_details_of_another_version(tmp_path):
     record = again.records(["story.md"])["story.md"]
     assert (record.url, record.title) == ("https://example.com/new", "New title")
     first.close()
+
+
+def test_a_folder_moved_away_while_read_is_an_error_not_an_empty_load(tmp_path, monkeypatch):
+    """Its files would all read as gone: publishing that would empty every feed."""
+    from frfeeds.read import loader
+
+    folder = tmp_path / "records"
+    shutil.copytree(SEEDS, folder)
+    real = loader.parse_file
+
+    def parse_while_moving(item):
+        if folder.exists():
+            folder.rename(tmp_path / "away")
+        return real(item)
+
+    monkeypatch.setattr(loader, "parse_file", parse_while_moving)
+    with pytest.raises(RecordError, match="was moved or deleted while being read; run again"):
+        load_records(folder)
+
+
+def test_a_record_deleted_while_read_is_simply_gone(tmp_path, monkeypatch):
+    from frfeeds.read import loader
+
+    folder = tmp_path / "records"
+    shutil.copytree(SEEDS, folder)
+    doomed = folder / "000_0caf8a9d4d505239.txt"
+    real = loader.parse_file
+
+    def parse_after_a_deletion(item):
+        doomed.unlink(missing_ok=True)
+        return real(item)
+
+    monkeypatch.setattr(loader, "parse_file", parse_after_a_deletion)
+    loaded = load_records(folder)
+    assert not loaded.rejected and len(loaded.summaries) == 4 and "000_0caf8a9d4d505239.txt" not in {
+        summary.path for summary in loaded.summaries}

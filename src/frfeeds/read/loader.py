@@ -156,6 +156,10 @@ def load_records(
         parsed = []
         present = {item.path for item in files}
         cache.update(_collect(parse_files(misses, workers, progress), parsed), [p for p in known if p not in present])
+    if any(not row.cacheable for row in parsed):
+        parsed = _settle(parsed, {item.path: item for item in misses})
+    if not root.is_dir():  # moved away midway: its files read as gone, which they are not
+        raise RecordError(str(root), "folder", "was moved or deleted while being read; run again")
     if parsed:
         results.extend((row.path, row.summary, row.details, row.problems) for row in parsed)
         results.sort(key=lambda result: result[0])
@@ -168,6 +172,19 @@ def load_records(
         loaded = replace(loaded, rejected=problems + loaded.rejected, transient=loaded.transient + tuple(
             item.path for item in folders))
     return loaded
+
+
+def _settle(rows: list[Row], items: dict[str, RecordFile]) -> list[Row]:
+    """The rows of files that could not be read, looked at once more: a file deleted
+    since the scan is gone (no record, nothing to report), one that is there again (its
+    folder moved away and back, a file replaced) is read again."""
+    settled = []
+    for row in rows:
+        if row.cacheable:
+            settled.append(row)
+        elif os.path.lexists(items[row.path].display):
+            settled.append(parse_file(items[row.path]))
+    return settled
 
 
 def parse_files(
