@@ -9,6 +9,7 @@ from email.utils import format_datetime
 from frfeeds.catalog import EPOCH, Feed
 from frfeeds.settings import Settings
 from frfeeds.render.links import absolute, feed_file
+from frfeeds.render.masthead import masthead
 
 GROUPS = (("topic", "Topics"), ("provider", "Providers"))
 
@@ -16,9 +17,11 @@ GROUPS = (("topic", "Topics"), ("provider", "Providers"))
 def render_opml(feeds: Sequence[Feed], settings: Settings) -> bytes:
     root = ET.Element("opml", version="2.0")
     head = ET.SubElement(root, "head")
-    ET.SubElement(head, "title").text = "News feeds"
+    ET.SubElement(head, "title").text = settings.site.title
     newest = max((feed.updated for feed in feeds), default=EPOCH)
     ET.SubElement(head, "dateModified").text = format_datetime(newest)
+    if settings.site.author:
+        ET.SubElement(head, "ownerName").text = settings.site.author
     body = ET.SubElement(root, "body")
     for feed in feeds:
         if feed.kind == "all":
@@ -34,12 +37,13 @@ def render_opml(feeds: Sequence[Feed], settings: Settings) -> bytes:
 
 
 def _outline(parent: ET.Element, feed: Feed, settings: Settings) -> None:
+    head = masthead(feed, settings)
     ET.SubElement(
         parent,
         "outline",
-        text=feed.title,
-        title=feed.title,
+        text=head.title,
+        title=head.title,
         type="rss",
         xmlUrl=absolute(settings.base_url, feed_file(feed.path, "atom")),
-        htmlUrl=absolute(settings.base_url),
+        htmlUrl=head.home,
     )

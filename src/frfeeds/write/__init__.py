@@ -47,6 +47,9 @@ class BuildReport:
     #: Files rejected, and values dropped from records that were kept.
     rejected: tuple[Problem, ...]
     dropped: tuple[Problem, ...]
+    #: Provider logos left out of their feeds: site-relative, and no site.url to resolve
+    #: them against. Reported, but no fault of the record: --strict and check pass them.
+    logos: tuple[Problem, ...] = ()
     #: What was written this time; None in the state a no-change build replays.
     written: WriteResult | None = None
 
@@ -171,5 +174,19 @@ def report_of(plan) -> BuildReport:
     return BuildReport(
         records=loaded.files, feeds=len(plan.feeds), unpublished=selection.unpublished, removed=selection.removed,
         duplicates=selection.duplicates, capped=len(loaded.capped),
-        rejected=problems(loaded.rejected), dropped=problems(loaded.dropped),
+        rejected=problems(loaded.rejected), dropped=problems(loaded.dropped), logos=_logos_left_out(plan),
+    )
+
+
+def _logos_left_out(plan) -> tuple[Problem, ...]:
+    """One line per record whose provider logo a provider feed could not use: what the
+    editor can do about it is in the line (set site.url, or make the URL absolute)."""
+    from frfeeds.render.masthead import unresolved_logos
+
+    entries = {entry.path: entry for feed in plan.feeds if feed.kind == "provider" for entry in feed.entries}
+    return tuple(
+        (entry.path, "provider.images",
+         f"site-relative logo {entry.provider.logo!r} left out of feeds/providers/{entry.provider.domain}: "
+         "set site.url to resolve it against, or give an absolute URL")
+        for entry in sorted(unresolved_logos(entries.values(), plan.settings.site), key=lambda entry: entry.path)
     )
