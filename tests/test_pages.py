@@ -209,3 +209,21 @@ def test_a_browser_shows_the_pages_from_disk_and_from_the_app(tmp_path, monkeypa
         assert body.replace(server.url.encode(), BASE.encode()) == files["feeds/diablo-4.html"]
     finally:
         server.stop()
+
+
+@pytest.mark.slow
+def test_the_wheel_carries_the_templates(tmp_path):
+    """The templates are package data: a wheel built from the repository holds each."""
+    import subprocess
+    import sys
+    import zipfile
+
+    from helpers import REPO
+
+    result = subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", str(REPO), "-w", str(tmp_path)],
+                            capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-2000:]
+    (wheel,) = tmp_path.glob("frfeeds-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    templates = sorted((REPO / "src/frfeeds/render/templates").iterdir())
+    assert templates and {f"frfeeds/render/templates/{path.name}" for path in templates} <= names
