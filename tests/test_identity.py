@@ -138,7 +138,7 @@ def test_without_a_config_no_identity_is_added(tmp_path):
                 assert element not in files[f"{name}.{ext}"].split(b"<entry>")[0].split(b"<item>")[0], (name, element)
 
 
-def test_a_provider_feed_shows_the_newest_usable_logo(tmp_path):
+def test_a_provider_feed_shows_the_newest_usable_logo(tmp_path, capsys):
     records = tmp_path / "records"
     logo = lambda url: f"  images:\n    - url: {json.dumps(url)}\n"  # noqa: E731
     def story(name, date, url):
@@ -148,14 +148,21 @@ def test_a_provider_feed_shows_the_newest_usable_logo(tmp_path):
     story("relative", "2021-05-19T00:00:00Z", "/img/relative.png")  # no site.url: not usable
     story("absolute", "2021-05-18T00:00:00Z", "https://cdn.example.com/logo.png")
     story("older", "2021-05-17T00:00:00Z", "https://cdn.example.com/older.png")
+    story("oldest", "2021-05-16T00:00:00Z", "/img/oldest.png")
     out = tmp_path / "out"
     assert build(out, "--records", str(records), "-q") == 0
     assert json.loads(tree(out)["feeds/providers/example.com.json"])["icon"] == "https://cdn.example.com/logo.png"
+    captured = capsys.readouterr()  # one line for the feed, naming the record whose logo it would show
+    assert captured.err == (f"{records}/relative.md: provider.images: site-relative logo '/img/relative.png' left out "
+                            "of feeds/providers/example.com (and from 1 more of its entries): set site.url to resolve "
+                            "it against, or give an absolute URL\n")
+    assert "provider logos left out 1 " in captured.out
     config = tmp_path / "frfeeds.toml"
     config.write_text('[site]\nurl = "https://news.example.org/sub/"\n')
     assert build(out, "--records", str(records), "--config", str(config), "-q") == 0
     files = tree(out)
     assert json.loads(files["feeds/providers/example.com.json"])["icon"] == "https://news.example.org/img/relative.png"
+    assert capsys.readouterr().err == ""
     assert "icon" not in json.loads(files["feeds/all.json"])  # no site.icon: the all feed has none
 
 
