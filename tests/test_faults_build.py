@@ -65,15 +65,17 @@ PREEXEC = _user_preexec()
 AS_NOBODY = PREEXEC is _become_nobody
 
 
-#: The seeds' one site-relative provider logo resolves against it, so that stderr holds
-#: only what the fault under test makes.
-SITE_URL = {"FRFEEDS_SITE_URL": "https://news.example.org/"}
+@pytest.fixture(autouse=True)
+def site_url(monkeypatch):
+    """A site.url for every build here: the seeds' (and generated records') site-relative
+    provider logos resolve against it, so that stderr holds only what the fault makes."""
+    monkeypatch.setenv("FRFEEDS_SITE_URL", "https://news.example.org/")
 
 
 def cli(*args, env=None, as_user=False, **kwargs):
     """``frfeeds ARGS`` in a new process; as_user: obeying file permissions (see _user_preexec)."""
     return subprocess.run([sys.executable, "-m", "frfeeds.cli", *map(str, args)], capture_output=True, text=True,
-                          env={**os.environ, **SITE_URL, **(env or {})}, preexec_fn=PREEXEC if as_user else None,
+                          env={**os.environ, **(env or {})}, preexec_fn=PREEXEC if as_user else None,
                           timeout=600, **kwargs)
 
 

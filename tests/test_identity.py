@@ -101,7 +101,8 @@ def test_the_site_config_reaches_every_feed_the_opml_and_the_pages(tmp_path, ato
     # nytimes.com's logo is site-relative: resolved against site.url, nothing reported
     assert icons == {"feeds/providers/cbsnews.com": None,
                      "feeds/providers/nytimes.com": "https://news.example.org/assets/images/organizations/nytimes.com-50x50.jpg"}
-    assert capsys.readouterr().err == "" and "logos left out" not in capsys.readouterr().out
+    captured = capsys.readouterr()
+    assert captured.err == "" and "logos left out" not in captured.out
     page = files["feeds/providers/nytimes.com.html"].decode()
     assert f'<link rel="icon" href="{icons["feeds/providers/nytimes.com"]}">' in page
     assert "<title>Example News · New York Times</title>" in page and "<h1>New York Times</h1>" in page
