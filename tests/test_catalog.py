@@ -68,7 +68,7 @@ def test_colliding_topics_share_one_feed_named_by_most_common_spelling(tmp_path)
     out = tmp_path / "out"
     assert build(out, "--records", str(records)) == 0
     topic_feeds = sorted(p for p in tree(out) if p.startswith("feeds/") and p.count("/") == 1)
-    assert topic_feeds == ["feeds/ai.atom", "feeds/ai.json", "feeds/ai.rss", "feeds/all.atom", "feeds/all.json", "feeds/all.rss"]
+    assert topic_feeds == [f"feeds/{name}.{ext}" for name in ("ai", "all") for ext in ("atom", "html", "json", "rss")]
     feed = json.loads(tree(out)["feeds/ai.json"])
     assert feed["title"] == "AI" and len(feed["items"]) == 4
 

@@ -21,14 +21,14 @@ def full_record(variant: int = 0) -> Record:
     n, when = str(variant), WHEN + dt.timedelta(days=variant, microseconds=variant)
     return Record(
         path=f"a/b{n}.md", title=f"Title {n}", url=f"https://example.com/a{n}", published_at=when,
-        provider=Provider(f"CBS News {n}", f"cbsnews{n}.com"), updated_at=when + dt.timedelta(days=1),
+        provider=Provider(f"CBS News {n}", f"cbsnews{n}.com", f"/logos/cbs{n}.png"), updated_at=when + dt.timedelta(days=1),
         excerpt=f"Excerpt {n}", original_url=f"https://example.org/o{n}", amp_url=f"https://example.com/amp{n}",
         cdn_amp_url=f"https://cdn.example.com/amp{n}", type=f"video{n}", category=f"news{n}", quality=137 + variant,
         heat=-3 - variant, is_published=bool(variant), is_removed=not variant,
         topics=(Topic(f"ai{n}", f"AI {n}"), Topic("computer-vision", "Computer Vision")),
         images=(Image(f"https://img.example.com/1{n}.jpg", 1200 + variant, 630 + variant, f"Lead {n}"),
                 Image("https://img.example.com/2.jpg")),
-        related=(Related(f"R{n}", f"https://example.net/r{n}", f"Rx{n}", when, Provider(f"Other{n}", f"example{n}.net")),
+        related=(Related(f"R{n}", f"https://example.net/r{n}", f"Rx{n}", when, Provider(f"Other{n}", f"example{n}.net", f"https://example{n}.net/logo.png")),
                  Related("S", "https://example.net/s")),
         featured_html=f'<iframe src="https://www.youtube.com/embed/x{n}"></iframe>',
         embeds=(f"https://www.youtube.com/embed/x{n}",),
@@ -152,7 +152,7 @@ def test_the_format_follows_nested_models_and_types():
     assert codec.layout(Record2, Summary2).format != codec.FORMAT
     assert codec.layout(extended(heat=(str | None, None))).format != codec.FORMAT  # same name, another type
     assert "Related(title: str, url: str, excerpt: str | None, published_at: datetime.datetime | None, provider: " \
-           "Provider(name: str, domain: str) | None)" in codec.describe(Record)
+           "Provider(name: str, domain: str, logo: str | None) | None)" in codec.describe(Record)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

@@ -110,4 +110,5 @@ def test_index_lists_every_feed_with_count_and_newest_date(seeds_tree):
     for feed in feeds:
         assert f'href="{feed}.atom"' in index and f'href="{feed}.json"' in index, feed
     assert '<link rel="alternate" type="application/atom+xml" title="AI (Atom)" href="https://feeds.example.org/news/feeds/ai.atom">' in index
-    assert "<td>CBS News</td><td class=\"n\">1</td><td>2021-05-17 04:08 UTC</td>" in index
+    assert ('<td><a href="feeds/providers/cbsnews.com.html">CBS News</a></td><td class="n">1</td>'
+            "<td>2021-05-17 04:08 UTC</td>") in index

@@ -65,6 +65,13 @@ PREEXEC = _user_preexec()
 AS_NOBODY = PREEXEC is _become_nobody
 
 
+@pytest.fixture(autouse=True)
+def site_url(monkeypatch):
+    """A site.url for every build here: the seeds' (and generated records') site-relative
+    provider logos resolve against it, so that stderr holds only what the fault makes."""
+    monkeypatch.setenv("FRFEEDS_SITE_URL", "https://news.example.org/")
+
+
 def cli(*args, env=None, as_user=False, **kwargs):
     """``frfeeds ARGS`` in a new process; as_user: obeying file permissions (see _user_preexec)."""
     return subprocess.run([sys.executable, "-m", "frfeeds.cli", *map(str, args)], capture_output=True, text=True,

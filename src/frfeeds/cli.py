@@ -127,15 +127,16 @@ def _check(args: argparse.Namespace) -> int:
 
 def _print_report(report: BuildReport, records: Path, done: str) -> None:
     """Each problem a line on stderr, then the summary line: what was done, then the counts."""
-    for rel, field_name, reason in report.rejected + report.dropped:
+    for rel, field_name, reason in report.rejected + report.dropped + report.logos:
         print(f"{os.path.join(str(records), rel)}: {field_name}: {reason}", file=sys.stderr)
+    logos = f", provider logos left out {len(report.logos)} (site-relative, and no site.url)" if report.logos else ""
     print(
         f"frfeeds: {done}; "
         f"left out {report.unpublished} unpublished (published: false) and {report.removed} removed (removed: true), "
         f"merged {report.duplicates} duplicates (same webUrl), rejected {len(report.rejected)}, "
         f"values dropped {len(report.dropped)}, "
         # records.MAX_RELATED/MAX_TOPICS/MAX_IMAGES, written out: the no-change path loads no cleaning code
-        f"long lists cut {report.capped} (related and topics to 50 items, images to 20)"
+        f"long lists cut {report.capped} (related and topics to 50 items, images to 20){logos}"
     )
 
 

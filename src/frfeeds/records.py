@@ -40,6 +40,11 @@ class Provider:
     name: str
     #: Lowercase host without ``www.``: the provider feed's slug.
     domain: str
+    #: ``provider.images[0].url`` of a record's own provider (never a related story's):
+    #: an absolute http(s) URI, or a site-relative path (``/img/x.png``) kept as written
+    #: (percent-encoded) and resolved against ``site.url`` when feeds are rendered, so
+    #: that what the parse cache holds never depends on the settings.
+    logo: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,7 +152,7 @@ def record_from_mapping(
         title=fields.required("title", _non_empty_text),
         url=url,
         published_at=fields.required("publishedDateTime", clean_date),
-        provider=_provider(fields, url),
+        provider=_provider(fields, url, logo=True),
         updated_at=fields.optional("updatedDateTime", clean_date),
         excerpt=fields.optional("excerpt", _non_empty_text),
         original_url=original_url,
@@ -269,15 +274,39 @@ class _Fields:
         return items
 
 
-def _provider(fields: _Fields, url: str) -> Provider:
+def _provider(fields: _Fields, url: str, logo: bool = False) -> Provider:
+    """``provider {name, domain}``; with ``logo``, the first usable ``images[].url`` too."""
     provider = fields.nested("provider")
-    domain = name = None
+    domain = name = image = None
     if provider is not None:
         domain = provider.optional("domain", clean_host)
         name = provider.optional("name", _non_empty_text)
+        if logo:
+            image = next(iter(provider.each("images", _logo, MAX_IMAGES)), None)
     if domain is None:
         domain = url_host(url)
-    return Provider(name=name or domain, domain=domain)
+    return Provider(name=name or domain, domain=domain, logo=image)
+
+
+#: Stands in for the site while a site-relative logo path is cleaned as a URL.
+_SITE = "http://site.invalid"
+
+
+def _logo(fields: _Fields) -> str:
+    return fields.required("url", _logo_url)
+
+
+def _logo_url(value: Any) -> str:
+    """An absolute http(s) URI, or a site-relative path (``/img/x.png``) cleaned as the
+    path of one: the site it is relative to is known only to the settings."""
+    if isinstance(value, str) and value.strip().startswith("/") and not value.strip().startswith("//"):
+        return clean_url(_SITE + value.strip()).removeprefix(_SITE)
+    try:
+        return clean_url(value)
+    except ValueError as exc:
+        if str(exc).startswith("must be an absolute"):
+            raise ValueError(f"{exc} or a site-relative path such as '/img/logo.png'") from None
+        raise
 
 
 def _topics(fields: _Fields) -> tuple[Topic, ...]:

@@ -10,17 +10,20 @@ the last build need not be rendered again.
 from __future__ import annotations
 
 import hashlib
+import heapq
 import marshal
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from frfeeds.catalog import Feed, Selection, build_catalog, select
 from frfeeds.read.codec import decode_records
-from frfeeds.records import Record
-from frfeeds.settings import Feeds, Settings, build_digest
-from frfeeds.render import entry_html, render_atom_rss, render_index, render_json, render_opml
+from frfeeds.records import Record, Summary
+from frfeeds.render import entry_html, render_atom_rss, render_feed_page, render_index, render_json, render_opml
 from frfeeds.render.links import FORMATS, feed_file
+from frfeeds.render.masthead import page_file
+from frfeeds.render.pages import NEWEST_STORIES
+from frfeeds.settings import Feeds, Settings, build_digest
 from frfeeds.workers import gc_paused, process_pool
 
 if TYPE_CHECKING:
@@ -41,6 +44,8 @@ class Plan:
     digests: dict[str, str]
     #: Digest of what index.html and feeds.opml are made from.
     pages_digest: str
+    #: The stories index.html shows: the newest entries of all feeds.
+    newest: tuple[Summary, ...] = ()
 
 
 def plan_site(settings: Settings, loaded: Loaded) -> Plan:
@@ -55,7 +60,16 @@ def plan_site(settings: Settings, loaded: Loaded) -> Plan:
                                    tuple(entry.digest for entry in feed.entries))) for feed in feeds}
     pages = tuple((feed.path, feed.kind, feed.title, feed.description, len(feed.entries), _stamp(feed))
                   for feed in feeds)
-    return Plan(settings, loaded, selection, feeds, digests, _digest((build_digest(settings), pages)))
+    newest = newest_entries(feeds)
+    pages_digest = _digest((build_digest(settings), pages, tuple(entry.digest for entry in newest)))
+    return Plan(settings, loaded, selection, feeds, digests, pages_digest, newest)
+
+
+def newest_entries(feeds: Sequence[Feed], count: int = NEWEST_STORIES) -> tuple[Summary, ...]:
+    """The newest entries of all feeds (by publication date, ties by id, as in a feed):
+    entries of feeds only, so a served plan holds them (hold_entries)."""
+    unique = {entry.path: entry for feed in feeds for entry in feed.entries}
+    return tuple(heapq.nsmallest(count, unique.values(), key=lambda entry: (-entry.published_at.timestamp(), entry.url)))
 
 
 def hold_entries(plan: Plan) -> Plan:
@@ -65,7 +79,8 @@ def hold_entries(plan: Plan) -> Plan:
 
 
 def feed_paths(feed: Feed) -> list[str]:
-    return [feed_file(feed.path, fmt) for fmt in FORMATS]
+    """The files of a feed: its three formats and its page."""
+    return [feed_file(feed.path, fmt) for fmt in FORMATS] + [page_file(feed.path)]
 
 
 def render_feeds(plan: Plan, feeds: Sequence[Feed], workers: int = 1) -> Iterator[dict[str, bytes]]:
@@ -99,6 +114,7 @@ def _render_batch(settings: Settings, batch: Sequence[Feed], records: dict[str, 
         contents = [html[entry.path] for entry in feed.entries]
         files = render_atom_rss(feed, entries, settings, contents)
         files.update(render_json(feed, entries, settings, contents))
+        files.update(render_feed_page(feed, entries, settings))
         rendered.append(files)
     return rendered
 
@@ -110,8 +126,11 @@ def _render_in_worker(payload: tuple[Settings, Sequence[Feed], dict[str, tuple[b
 
 
 def render_page(plan: Plan, path: str) -> bytes:
-    render = render_index if path == "index.html" else render_opml
-    return render(plan.feeds, plan.settings)
+    """index.html or feeds.opml: made from the list of feeds (and the newest stories)."""
+    if path == "index.html":
+        records = plan.loaded.records(entry.path for entry in plan.newest)
+        return render_index(plan.feeds, [records[entry.path] for entry in plan.newest], plan.settings)
+    return render_opml(plan.feeds, plan.settings)
 
 
 def render_tree(plan: Plan) -> dict[str, bytes]:
@@ -122,10 +141,10 @@ def render_tree(plan: Plan) -> dict[str, bytes]:
     return dict(sorted(files.items()))
 
 
-def _stamp(feed: Feed) -> tuple:
+def _stamp(feed: Feed) -> tuple[str, str]:
     newest = feed.entries[0].published_at.isoformat() if feed.entries else ""
     return feed.updated.isoformat(), newest
 
 
-def _digest(value: object) -> str:
+def _digest(value: Any) -> str:
     return hashlib.blake2b(marshal.dumps(value), digest_size=16).hexdigest()

@@ -6,7 +6,7 @@ from __future__ import annotations
 from html import escape
 from urllib.parse import urlsplit
 
-from frfeeds.records import Record
+from frfeeds.records import Record, Related
 
 
 def entry_html(record: Record) -> str:
@@ -59,7 +59,7 @@ def _site(url: str) -> str:
     return host.removeprefix("www.")
 
 
-def _related_item(related) -> str:
+def _related_item(related: Related) -> str:
     notes = [escape(related.provider.name)] if related.provider else []
     if related.published_at:
         notes.append(related.published_at.date().isoformat())

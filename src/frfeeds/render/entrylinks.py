@@ -9,17 +9,19 @@ has no place for via and related links, which the HTML content gives instead).
 
 from __future__ import annotations
 
+from typing import Any
+
 from feedgen.ext.base import BaseEntryExtension, BaseExtension
 from feedgen.util import xml_elem
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 
 
-class EntryLinksExtension(BaseExtension):
+class EntryLinksExtension(BaseExtension):  # type: ignore[misc]  # feedgen ships no types
     """Feed part: nothing at feed level; RSS already declares the atom prefix."""
 
 
-class EntryLinksEntryExtension(BaseEntryExtension):
+class EntryLinksEntryExtension(BaseEntryExtension):  # type: ignore[misc]  # feedgen ships no types
     def __init__(self) -> None:
         self._links: list[tuple[dict[str, str], bool]] = []
 
@@ -31,12 +33,13 @@ class EntryLinksEntryExtension(BaseEntryExtension):
             attributes["type"] = media_type
         self._links.append((attributes, rss))
 
-    def extend_atom(self, entry):
+    # entry and item are lxml elements, which feedgen (untyped) hands over
+    def extend_atom(self, entry: Any) -> Any:
         for attributes, _ in self._links:
             xml_elem("link", entry, **attributes)
         return entry
 
-    def extend_rss(self, item):
+    def extend_rss(self, item: Any) -> Any:
         for attributes, rss in self._links:
             if rss:
                 xml_elem(f"{{{ATOM_NS}}}link", item, **attributes)

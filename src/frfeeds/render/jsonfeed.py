@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from typing import Any
 
 from frfeeds.catalog import Feed
 from frfeeds.settings import Settings
 from frfeeds.records import Record
 from frfeeds.render.content import original_url
 from frfeeds.render.links import absolute, feed_file, rfc3339
+from frfeeds.render.masthead import masthead
 
 VERSION = "https://jsonfeed.org/version/1.1"
 
@@ -17,21 +19,26 @@ VERSION = "https://jsonfeed.org/version/1.1"
 def render_json(feed: Feed, records: Sequence[Record], settings: Settings, contents: Sequence[str]) -> dict[str, bytes]:
     """The feed's JSON file; ``contents`` holds each record's entry HTML, in order."""
     path = feed_file(feed.path, "json")
-    document = {
+    head, site = masthead(feed, settings), settings.site
+    document: dict[str, Any] = {
         "version": VERSION,
-        "title": feed.title,
-        "home_page_url": absolute(settings.base_url),
+        "title": head.title,
+        "home_page_url": head.home,
         "feed_url": absolute(settings.base_url, path),
         "description": feed.description,
-        "language": settings.site.language,
-        "items": [_item(record, html, settings) for record, html in zip(records, contents)],
     }
+    if head.icon:  # JSON Feed's icon is large and its favicon small: one square image is both
+        document["icon"] = document["favicon"] = head.icon
+    if site.author:
+        document["authors"] = [{"name": site.author, **({"url": site.url} if site.url else {})}]
+    document["language"] = site.language
+    document["items"] = [_item(record, html, settings) for record, html in zip(records, contents)]
     text = json.dumps(document, ensure_ascii=False, separators=(",", ":"))  # compact: the C encoder
     return {path: (text + "\n").encode("utf-8")}
 
 
-def _item(record: Record, html: str, settings: Settings) -> dict:
-    item: dict = {"id": record.url, "url": record.url}
+def _item(record: Record, html: str, settings: Settings) -> dict[str, Any]:
+    item: dict[str, Any] = {"id": record.url, "url": record.url}
     original = original_url(record)
     if original:
         item["external_url"] = original

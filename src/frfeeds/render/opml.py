@@ -13,6 +13,7 @@ from email.utils import format_datetime
 from frfeeds.catalog import EPOCH, Feed
 from frfeeds.settings import Settings
 from frfeeds.render.links import absolute, feed_file
+from frfeeds.render.masthead import masthead
 
 #: Feeds listed first, in catalog order, outside any group.
 UNGROUPED = ("all", "custom")
@@ -22,9 +23,11 @@ GROUPS = (("topic", "Topics"), ("provider", "Providers"))
 def render_opml(feeds: Sequence[Feed], settings: Settings) -> bytes:
     root = ET.Element("opml", version="2.0")
     head = ET.SubElement(root, "head")
-    ET.SubElement(head, "title").text = "News feeds"
+    ET.SubElement(head, "title").text = settings.site.title
     newest = max((feed.updated for feed in feeds), default=EPOCH)
     ET.SubElement(head, "dateModified").text = format_datetime(newest)
+    if settings.site.author:
+        ET.SubElement(head, "ownerName").text = settings.site.author
     body = ET.SubElement(root, "body")
     for feed in feeds:
         if feed.kind in UNGROUPED:
@@ -36,16 +39,18 @@ def render_opml(feeds: Sequence[Feed], settings: Settings) -> bytes:
             for feed in members:
                 _outline(group, feed, settings)
     ET.indent(root)
-    return ET.tostring(root, encoding="UTF-8", xml_declaration=True) + b"\n"
+    data: bytes = ET.tostring(root, encoding="UTF-8", xml_declaration=True)
+    return data + b"\n"
 
 
 def _outline(parent: ET.Element, feed: Feed, settings: Settings) -> None:
+    head = masthead(feed, settings)
     ET.SubElement(
         parent,
         "outline",
-        text=feed.title,
-        title=feed.title,
+        text=head.title,
+        title=head.title,
         type="rss",
         xmlUrl=absolute(settings.base_url, feed_file(feed.path, "atom")),
-        htmlUrl=absolute(settings.base_url),
+        htmlUrl=head.home,
     )

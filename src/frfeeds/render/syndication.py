@@ -14,6 +14,7 @@ from frfeeds.records import Record
 from frfeeds.render.content import original_url
 from frfeeds.render.entrylinks import EntryLinksEntryExtension, EntryLinksExtension
 from frfeeds.render.links import FORMATS, absolute, feed_file
+from frfeeds.render.masthead import Masthead, masthead
 
 GENERATOR = "frfeeds"
 #: Category scheme of a record's ``type`` (topics have ``feeds/``: term + scheme names their feed).
@@ -26,33 +27,49 @@ def render_atom_rss(feed: Feed, records: Sequence[Record], settings: Settings, c
     ``records`` are the feed's entries, in order, as full records; ``contents`` their
     entry HTML.
     """
-    generator = _feed_generator(feed, records, settings, contents)
+    head = masthead(feed, settings)
+    generator = _feed_generator(feed, head, records, settings, contents)
     out = {}
     for fmt, to_bytes in (("atom", generator.atom_str), ("rss", generator.rss_str)):
         path = feed_file(feed.path, fmt)
         generator.link(
             [
                 {"href": absolute(settings.base_url, path), "rel": "self", "type": FORMATS[fmt][1]},
-                {"href": absolute(settings.base_url), "rel": "alternate", "type": "text/html"},
+                {"href": head.home, "rel": "alternate", "type": "text/html"},
             ],
             replace=True,
         )
         if fmt == "atom":
             generator.id(absolute(settings.base_url, path))
+            if head.logo:
+                generator.logo(head.logo)
+        elif head.image:
+            # after the Atom file: feedgen's image() sets Atom's logo too, and an RSS
+            # <image> may fall back on the icon where Atom keeps its logo for a wide one
+            generator.image(url=head.image, title=head.title, link=head.home)
         out[path] = to_bytes(pretty=True)
     return out
 
 
-def _feed_generator(feed: Feed, records: Sequence[Record], settings: Settings, contents: Sequence[str]) -> FeedGenerator:
+def _feed_generator(feed: Feed, head: Masthead, records: Sequence[Record], settings: Settings,
+                    contents: Sequence[str]) -> FeedGenerator:
+    site = settings.site
     generator = FeedGenerator()
     generator.load_extension("media")
     generator.load_extension("dc", atom=False, rss=True)
     generator.register_extension("links", EntryLinksExtension, EntryLinksEntryExtension)
-    generator.title(feed.title)
+    generator.title(head.title)
     generator.subtitle(feed.description)
     generator.generator(GENERATOR)  # no version: upgrading must not change every byte
-    generator.language(settings.site.language)  # RSS <language>, Atom xml:lang
+    generator.language(site.language)  # RSS <language>, Atom xml:lang
     generator.updated(feed.updated)
+    if head.icon:
+        generator.icon(head.icon)
+    if site.author:  # Atom <author>; RSS wants an email there, so dc:creator instead
+        generator.author({"name": site.author, **({"uri": site.url} if site.url else {})})
+        generator.dc.dc_creator(site.author)
+    if site.rights:
+        generator.rights(site.rights)  # Atom <rights>, RSS <copyright>
     for record, html in zip(records, contents):
         _add_entry(generator, record, html, settings)
     return generator

@@ -35,12 +35,12 @@ class Served:
     #: The newest entry date of what the file holds.
     modified: dt.datetime
     media_type: str
-    _gzip: list = field(default_factory=list, compare=False, repr=False)
+    _gzip: list[bytes] = field(default_factory=list, compare=False, repr=False)
 
     def gzipped(self) -> bytes:
         """The bytes gzipped with no timestamp: the same in every worker, every time."""
         if not self._gzip:
-            self._gzip.append(gzip.compress(self.data, compresslevel=6, mtime=0))
+            self._gzip.append(bytes(gzip.compress(self.data, compresslevel=6, mtime=0)))
         return self._gzip[0]
 
 

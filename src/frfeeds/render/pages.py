@@ -1,0 +1,120 @@
+"""The HTML pages: index.html and one page per feed (``feeds/ai.html``), from the Jinja2
+templates in ``templates/``, autoescaped: every value is escaped where it is written.
+
+A feed's page is made from that feed alone (its entries, the settings), so it is one
+more file of the feed, rendered and rebuilt with its Atom, RSS and JSON files. Links
+between pages are relative, so that a tree opened from disk works as well as a served
+one; the autodiscovery links are absolute, for feed readers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from frfeeds.catalog import Feed
+from frfeeds.records import Record
+from frfeeds.render.links import FORMATS, absolute, feed_file, rfc3339
+from frfeeds.render.masthead import masthead, page_file
+from frfeeds.settings import Settings
+
+if TYPE_CHECKING:  # Jinja2 is imported on first use
+    from jinja2 import Environment, Template
+
+TEMPLATES = Path(__file__).with_name("templates")
+FORMAT_NAMES = {"atom": "Atom", "rss": "RSS", "json": "JSON Feed"}
+#: The index page's sections, in order; a kind not named here goes under the last heading.
+SECTIONS = (("all", "Everything"), ("custom", "Custom feeds"), ("topic", "Topics"), ("provider", "Providers"))
+OTHER_SECTION = "More feeds"
+#: Feeds announced in the index's <head> for readers' autodiscovery; providers can
+#: number thousands, so they are listed in the page only (each page announces its own).
+DISCOVERABLE = ("all", "custom", "topic")
+#: Stories the index page shows.
+NEWEST_STORIES = 10
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    href: str
+    name: str = ""
+    type: str = ""
+    title: str = ""
+
+
+def render_feed_page(feed: Feed, records: Sequence[Record], settings: Settings) -> dict[str, bytes]:
+    """``{"feeds/ai.html": ...}``: the feed's title, icon and description, its three
+    subscribe links, and its entries (``records``, in order)."""
+    head = masthead(feed, settings)
+    page = _template("feed.html").render(
+        site=settings.site, feed=feed, head=head, entries=records,
+        root="../" * feed.path.count("/"), description=feed.description, icon=head.icon,
+        alternates=_alternates(feed, head.title, settings),
+        subscribe=[Link(feed_file(feed.path, fmt).rsplit("/", 1)[-1], FORMAT_NAMES[fmt], media_type)
+                   for fmt, (_, media_type) in FORMATS.items()],
+    )
+    return {page_file(feed.path): page.encode("utf-8")}
+
+
+def render_index(feeds: Sequence[Feed], newest: Sequence[Record], settings: Settings) -> bytes:
+    """index.html: the site's identity, its newest stories, and every feed by kind with
+    its item count, newest date, page and formats."""
+    site = settings.site
+    alternates = [link for feed in feeds if feed.kind in DISCOVERABLE
+                  for link in _alternates(feed, masthead(feed, settings).title, settings)]
+    page = _template("index.html").render(
+        site=site, feeds=feeds, entries=newest, root="", description=site.description, icon=site.icon,
+        alternates=alternates, sections=_sections(feeds),
+    )
+    return page.encode("utf-8")
+
+
+def _alternates(feed: Feed, title: str, settings: Settings) -> list[Link]:
+    return [Link(absolute(settings.base_url, feed_file(feed.path, fmt)), type=media_type,
+                 title=f"{title} ({FORMAT_NAMES[fmt]})") for fmt, (_, media_type) in FORMATS.items()]
+
+
+def _sections(feeds: Sequence[Feed]) -> list[dict[str, Any]]:
+    headings = dict(SECTIONS)
+    grouped: dict[str, list[dict[str, Any]]] = {heading: [] for _, heading in SECTIONS}
+    for feed in feeds:
+        heading = headings.get(feed.kind, OTHER_SECTION)
+        newest = _when(feed.entries[0].published_at) if feed.entries else "—"
+        links = [Link(feed_file(feed.path, fmt), FORMAT_NAMES[fmt]) for fmt in FORMATS]
+        grouped.setdefault(heading, []).append({"feed": feed, "page": page_file(feed.path), "newest": newest,
+                                                "links": links})
+    return [{"heading": heading, "rows": rows} for heading, rows in grouped.items() if rows]
+
+
+def _when(when: dt.datetime) -> str:
+    return when.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _day(when: dt.datetime) -> str:
+    return when.strftime("%Y-%m-%d")  # not %B: month names would follow the machine's locale
+
+
+def _host(url: str) -> str:
+    return (urlsplit(url).hostname or url).removeprefix("www.")
+
+
+@functools.cache
+def _environment() -> Environment:
+    """One Jinja2 environment per process (imported on first use: a no-change build
+    renders nothing). StrictUndefined: a misspelt name fails the render, never prints ''."""
+    from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+    environment = Environment(
+        loader=FileSystemLoader(TEMPLATES), autoescape=True, undefined=StrictUndefined,
+        trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True, auto_reload=False,
+    )
+    environment.filters.update(rfc3339=rfc3339, day=_day, host=_host)
+    return environment
+
+
+def _template(name: str) -> Template:
+    return _environment().get_template(name)
