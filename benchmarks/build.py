@@ -13,7 +13,8 @@ then in one run:
 2. cold: ``frfeeds build`` with an empty parse cache and no previous tree;
 3. no change: the same command again; checks that no file was rewritten;
 4. one changed: one published record edited (its title), the command again; checks that
-   exactly the files of the feeds holding that record changed.
+   exactly the files of the feeds holding that record changed (and index.html, which
+   shows the newest stories).
 
 Each build runs as its own process, as a user runs it. For each, the wall time, its
 ratio to the parse, and the peak resident memory of the build's whole process tree
@@ -24,6 +25,7 @@ plain sum of RSS, which counts those pages once per process.
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import shutil
@@ -113,11 +115,15 @@ def newest_published(out: Path) -> str:
 
 
 def feeds_holding(out: Path, url: str) -> set[str]:
+    """The files of the feeds holding the story (each feed's four: Atom, RSS, JSON, its
+    page), and index.html when the story is among the newest it shows."""
     holding = set()
     for path in out.rglob("*.json"):
         if any(item["id"] == url for item in json.loads(path.read_text())["items"]):
             stem = str(path.relative_to(out))[: -len(".json")]
-            holding |= {f"{stem}.atom", f"{stem}.rss", f"{stem}.json"}
+            holding |= {f"{stem}.atom", f"{stem}.rss", f"{stem}.json", f"{stem}.html"}
+    if f'href="{html.escape(url)}"' in (out / "index.html").read_text():
+        holding.add("index.html")
     return holding
 
 
