@@ -102,3 +102,14 @@ since = "2 days"
         "feeds/this-week": ["e", "d", "c"],  # May 5th back to May 3rd, whatever today is
         "feeds/azure": ["d", "c"], "feeds/robots": ["e", "a"],
     }
+
+
+def test_topic_categories_name_the_topic_feed_a_custom_feed_renamed(tmp_path, records, monkeypatch):
+    """With a custom feed called ai, the topic AI's feed is feeds/ai-topic: entries'
+    Atom categories and RSS domains say so, not the custom feed's name."""
+    feeds_built(tmp_path, records, monkeypatch, '[[feeds.custom]]\nslug = "ai"\ntitle = "AI videos"\ntypes = ["video"]\n')
+    atom = (tmp_path / "out/feeds/all.atom").read_text()
+    assert 'term="ai-topic"' in atom and 'term="ai"' not in atom and 'term="azure"' in atom
+    feeds_built(tmp_path, records, monkeypatch, "")  # the custom feed gone: the topic has its name back
+    atom = (tmp_path / "out/feeds/all.atom").read_text()
+    assert 'term="ai"' in atom and 'term="ai-topic"' not in atom

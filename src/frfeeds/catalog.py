@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
 
 from frfeeds.query import Query
@@ -138,11 +138,17 @@ def _topic_feeds(ordered: list[Summary], limit: int, settings: Feeds) -> Iterato
 
 def _feed_name(slug: str, settings: Feeds, taken: set[str]) -> str | None:
     """The name of a topic's feed: None when include/exclude_topics leave it out, else
-    its slug, with ``-topic`` added while a custom feed has that name."""
+    topic_feed_name's."""
     if (settings.include_topics and slug not in settings.include_topics) or slug in settings.exclude_topics:
         return None
+    return topic_feed_name(slug, taken)
+
+
+def topic_feed_name(slug: str, custom_slugs: Collection[str]) -> str:
+    """A topic's feed name: its slug, with ``-topic`` added while a custom feed has that
+    name (entries' topic categories name the same feed)."""
     name = slug
-    while name in taken:
+    while name in custom_slugs:
         name += "-topic"
     return name
 

@@ -54,7 +54,9 @@ def plan_site(settings: Settings, loaded: Loaded) -> Plan:
     feeds = build_catalog(selection.records, settings.limit, settings.feeds)
     # feeds.* decide which feeds exist and what each holds, which a feed's own digest
     # covers: editing one custom feed (or min_entries) re-renders only what it changes.
-    stamp = build_digest(replace(settings, feeds=Feeds()))
+    # The custom feeds' slugs stay in: entries' topic categories name topic feeds by them.
+    custom_slugs = tuple(sorted(feed.slug for feed in settings.feeds.custom))
+    stamp = (build_digest(replace(settings, feeds=Feeds())), custom_slugs)
     digests = {feed.path: _digest((stamp, feed.path, feed.kind, feed.title, feed.description,
                                    feed.query.canonical() if feed.query else None,
                                    tuple(entry.digest for entry in feed.entries))) for feed in feeds}

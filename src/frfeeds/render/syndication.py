@@ -7,7 +7,7 @@ from html import escape
 
 from feedgen.feed import FeedGenerator
 
-from frfeeds.catalog import Feed
+from frfeeds.catalog import Feed, topic_feed_name
 from frfeeds.settings import Settings
 from frfeeds.clean import slugify
 from frfeeds.records import Record
@@ -92,8 +92,10 @@ def _add_entry(generator: FeedGenerator, record: Record, html: str, settings: Se
     entry.updated(record.updated)
     entry.author(name=record.provider.name, uri=f"https://{record.provider.domain}")
     entry.dc.dc_creator(record.provider.name)
-    for topic in record.topics:
-        entry.category(term=topic.slug, label=topic.label, scheme=absolute(settings.base_url, "feeds/"))
+    custom = {feed.slug for feed in settings.feeds.custom}
+    for topic in record.topics:  # the term names the topic's feed: feeds/<term>
+        entry.category(term=topic_feed_name(topic.slug, custom), label=topic.label,
+                       scheme=absolute(settings.base_url, "feeds/"))
     if record.type and slugify(record.type):  # "video": readers can tell videos apart
         entry.category(term=slugify(record.type), label=record.type, scheme=absolute(settings.base_url, TYPE_SCHEME))
     if record.images:
