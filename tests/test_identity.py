@@ -214,3 +214,20 @@ def test_the_corpus_with_the_site_config_carries_identity_and_provider_logos(tmp
     with_icon = [name for name, icon in icons.items() if icon]
     assert len(with_icon) >= 20, len(with_icon)  # 28 of the 316: most published records have no logo
     assert icons.get("feeds/providers/medium.com", "").startswith("https://")
+
+
+def test_many_site_relative_logos_are_a_few_examples_and_a_count(tmp_path, capsys):
+    """One setting (site.url) mends them all: five lines name examples, one says how many
+    more; the summary counts every one."""
+    from frfeeds.cli import LOGO_EXAMPLES
+
+    records = tmp_path / "records"
+    for n in range(8):
+        write_record(records, f"r{n}.md", record_text(url=f"https://p{n}.example.com/s", extra=(
+            "provider:\n  name: P\n  domain: p%d.example.com\n  images:\n    - url: /logo%d.png" % (n, n)))
+            .replace("provider:\n  name: Example\n  domain: example.com\n", ""))
+    assert build(tmp_path / "out", "--records", str(records), "--no-cache", "-q") == 0
+    captured = capsys.readouterr()
+    assert captured.err.count("provider.images: site-relative logo") == LOGO_EXAMPLES == 5
+    assert "frfeeds: ... and 3 more provider feeds whose logo is site-relative: set site.url" in captured.err
+    assert "provider logos left out 8 " in captured.out

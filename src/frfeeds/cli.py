@@ -19,6 +19,8 @@ from frfeeds.errors import FrfeedsError, UsageError
 from frfeeds.settings import CONFIG_FILE, CONFIG_VARIABLE, ROWS, TABLE, Setting, load_settings, starter_file
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE = 0, 1, 2
+#: Site-relative provider logos reported one per line; the rest are counted.
+LOGO_EXAMPLES = 5
 
 
 class _Parser(argparse.ArgumentParser):
@@ -127,8 +129,13 @@ def _check(args: argparse.Namespace) -> int:
 
 def _print_report(report: BuildReport, records: Path, done: str) -> None:
     """Each problem a line on stderr, then the summary line: what was done, then the counts."""
-    for rel, field_name, reason in report.rejected + report.dropped + report.logos:
+    # one fix (site.url) mends every site-relative logo: a few examples, not one line per feed
+    shown_logos = report.logos[:LOGO_EXAMPLES]
+    for rel, field_name, reason in report.rejected + report.dropped + shown_logos:
         print(f"{os.path.join(str(records), rel)}: {field_name}: {reason}", file=sys.stderr)
+    if len(report.logos) > len(shown_logos):
+        _say(f"... and {len(report.logos) - len(shown_logos)} more provider feeds whose logo is site-relative: "
+             "set site.url to resolve them all")
     logos = f", provider logos left out {len(report.logos)} (site-relative, and no site.url)" if report.logos else ""
     print(
         f"frfeeds: {done}; "
