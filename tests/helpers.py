@@ -181,3 +181,23 @@ def browse(url: str, *, screenshot: Path | None = None) -> str:
     result = subprocess.run([*command, "--dump-dom", url], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0 and "<html" in result.stdout, result.stderr[-2000:]
     return result.stdout
+
+
+#: Capabilities that let root ignore file permissions: DAC_OVERRIDE, DAC_READ_SEARCH, FOWNER.
+_PERMISSION_CAPS = (1, 2, 3)
+_PR_CAPBSET_DROP = 24
+
+
+def obey_permissions() -> None:
+    """A preexec_fn: root without the capabilities that bypass file permissions (kept
+    from exec on), so that a test run as root (as in CI) meets permissions as a user does."""
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    for cap in _PERMISSION_CAPS:
+        if libc.prctl(_PR_CAPBSET_DROP, cap, 0, 0, 0) != 0:
+            raise OSError(ctypes.get_errno(), "prctl(PR_CAPBSET_DROP)")
+
+
+#: What makes a subprocess obey file permissions here: nothing when not root.
+OBEY_PERMISSIONS = obey_permissions if os.geteuid() == 0 else None

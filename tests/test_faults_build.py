@@ -18,14 +18,11 @@ from pathlib import Path
 
 import pytest
 
-from helpers import SEEDS, every_file, record_text, run_cli, write_record
+from helpers import SEEDS, every_file, obey_permissions, record_text, run_cli, write_record
 from frfeeds.read.cache import cache_file
 
 NOBODY = 65534
 ROOT = os.geteuid() == 0
-#: Capabilities that let root ignore file permissions: DAC_OVERRIDE, DAC_READ_SEARCH, FOWNER.
-_PERMISSION_CAPS = (1, 2, 3)
-_PR_CAPBSET_DROP = 24
 
 
 # -- helpers -------------------------------------------------------------------------
@@ -34,16 +31,6 @@ def _become_nobody():
     os.setgroups([])
     os.setgid(NOBODY)
     os.setuid(NOBODY)
-
-
-def _obey_permissions():
-    """Root without the capabilities that bypass file permissions (kept from exec on)."""
-    import ctypes
-
-    libc = ctypes.CDLL(None, use_errno=True)
-    for cap in _PERMISSION_CAPS:
-        if libc.prctl(_PR_CAPBSET_DROP, cap, 0, 0, 0) != 0:
-            raise OSError(ctypes.get_errno(), "prctl(PR_CAPBSET_DROP)")
 
 
 def _user_preexec():
@@ -57,7 +44,7 @@ def _user_preexec():
         subprocess.run([sys.executable, "-c", "import frfeeds.cli"], preexec_fn=_become_nobody, cwd="/",
                        capture_output=True, check=True, timeout=60)
     except (OSError, subprocess.SubprocessError):
-        return _obey_permissions
+        return obey_permissions
     return _become_nobody
 
 

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from helpers import SEEDS, record_text, write_record
+from helpers import OBEY_PERMISSIONS, SEEDS, record_text, write_record
 from frfeeds.errors import RecordError
 from frfeeds.read.cache import open_cache
 from frfeeds.read.loader import load_records
@@ -65,16 +65,6 @@ def test_a_record_changing_while_read_is_rejected_and_not_cached(tmp_path, monke
     cache.close()
 
 
-def without_root_privileges(*command: str) -> list[str]:
-    """The command as root without the right to ignore file permissions, so that a test
-    run as root (as in CI) meets permissions the way a user does."""
-    if os.geteuid() != 0:
-        return list(command)
-    if shutil.which("setpriv") is None:
-        pytest.skip("setpriv (util-linux) is needed to drop root's file-permission override")
-    return ["setpriv", "--bounding-set=-dac_override,-dac_read_search", *command]
-
-
 def test_an_unreadable_record_made_readable_is_published_by_the_next_build(tmp_path):
     records = tmp_path / "records"
     shutil.copytree(SEEDS, records)
@@ -82,15 +72,14 @@ def test_an_unreadable_record_made_readable_is_published_by_the_next_build(tmp_p
     for path in records.iterdir():
         os.utime(path, (OLD, OLD))
     locked.chmod(0)
-    build = without_root_privileges(sys.executable, "-m", "frfeeds.cli", "build", str(tmp_path / "out"),
-                                    "--records", str(records), "--quiet")
+    build = [sys.executable, "-m", "frfeeds.cli", "build", str(tmp_path / "out"), "--records", str(records), "--quiet"]
     env = {**os.environ, "FRFEEDS_CACHE": str(tmp_path / "cache")}
-    first = subprocess.run(build, capture_output=True, text=True, env=env, timeout=120)
+    first = subprocess.run(build, capture_output=True, text=True, env=env, timeout=120, preexec_fn=OBEY_PERMISSIONS)
     assert first.returncode == 0, first.stderr
     assert f"{locked}: file: cannot be read: Permission denied" in first.stderr
     assert "rejected 1" in first.stdout
     locked.chmod(0o644)  # a chmod changes neither size nor mtime
-    second = subprocess.run(build, capture_output=True, text=True, env=env, timeout=120)
+    second = subprocess.run(build, capture_output=True, text=True, env=env, timeout=120, preexec_fn=OBEY_PERMISSIONS)
     assert second.returncode == 0 and "Permission denied" not in second.stderr, second.stderr
     assert "rejected 0" in second.stdout
     assert b"https://www.cbsnews.com/video/facial-recognition" in (tmp_path / "out/feeds/all.atom").read_bytes()
@@ -113,9 +102,9 @@ def test_an_unreadable_record_made_readable_is_published_by_the_next_reload(tmp_
     shutil.copytree(SEEDS, records)
     locked = records / "000_0caf8a9d4d505239.txt"
     locked.chmod(0)
-    command = without_root_privileges(sys.executable, "-c", RELOAD_SCRIPT, str(records), str(locked))
+    command = [sys.executable, "-c", RELOAD_SCRIPT, str(records), str(locked)]
     env = {**os.environ, "FRFEEDS_CACHE": str(tmp_path / "cache")}
-    result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=120)
+    result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=120, preexec_fn=OBEY_PERMISSIONS)
     assert result.stdout.split() == ["1", "True", "0", "True"], result.stdout + result.stderr
 
 
