@@ -12,7 +12,8 @@ import itertools
 from frfeeds.catalog import EPOCH, Feed, Selection, build_catalog, newest_first, select
 from frfeeds.query import Query
 from frfeeds.records import Provider, Summary, Topic
-from frfeeds.settings import KINDS, CustomFeed, Feeds, load_settings
+from frfeeds.config.loading import load_settings
+from frfeeds.settings import KINDS, CustomFeed, Feeds
 
 UTC = dt.timezone.utc
 MAY = dt.datetime(2021, 5, 17, 4, 8, tzinfo=UTC)

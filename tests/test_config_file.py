@@ -12,7 +12,10 @@ import pytest
 
 from helpers import REPO, SEEDS, run_cli, tree
 from frfeeds.app import create_app
-from frfeeds.settings import ROWS, TABLE, Settings, get, load_settings, starter_file
+from frfeeds.config.loading import load_settings
+from frfeeds.config.starter import starter_file
+from frfeeds.config.table import ROWS, TABLE, get
+from frfeeds.settings import Settings
 
 FULL = """
 records = "records"

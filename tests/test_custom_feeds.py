@@ -18,7 +18,7 @@ import listparser
 import pytest
 import yaml
 
-import frfeeds.site
+import frfeeds.plan
 from frfeeds.app import create_app
 from helpers import build, check_tree_valid, run_cli, shared_path, tree
 
@@ -190,13 +190,14 @@ def site(tmp_path) -> Path:
 def rendered(monkeypatch) -> list[str]:
     """The paths of the feeds each build renders: the real render_feeds, watched."""
     paths: list[str] = []
-    real = frfeeds.site.render_feeds
+    real = frfeeds.plan.render_feeds
 
-    def watched(plan, feeds, workers=1):
-        paths.extend(feed.path for feed in feeds)
-        return real(plan, feeds, workers)
+    def watched(inputs, work, workers=1):
+        work = list(work)
+        paths.extend(feed.path for feeds, _ in work for feed in feeds)
+        return real(inputs, work, workers)
 
-    monkeypatch.setattr(frfeeds.site, "render_feeds", watched)
+    monkeypatch.setattr(frfeeds.plan, "render_feeds", watched)
     return paths
 
 

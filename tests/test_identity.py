@@ -177,8 +177,8 @@ def test_masthead_units():
     assert provider_logo(entries, Site()) == "https://e.example/l.png"
     assert provider_logo(entries, site) == "https://news.example.org/rel.png"
     settings = Settings(site=site)
-    topic = masthead(Feed("feeds/ai", "topic", "AI", "", tuple(entries)), settings)
-    provider = masthead(Feed("feeds/providers/e.example", "provider", "E", "", tuple(entries)), settings)
+    topic = masthead(Feed("feeds/ai", "topic", "AI", "", tuple(entries)), settings.render)
+    provider = masthead(Feed("feeds/providers/e.example", "provider", "E", "", tuple(entries)), settings.render)
     assert (topic.icon, topic.logo, topic.image, topic.home) == (site.icon, None, site.icon, site.url)
     assert provider.icon == provider.logo == "https://news.example.org/rel.png"
     assert provider.page == "http://localhost:8000/feeds/providers/e.example.html"

@@ -12,7 +12,7 @@ from frfeeds.catalog import Feed
 from frfeeds.read.codec import Decoder, encode
 from frfeeds.records import Record
 from frfeeds.settings import Settings
-from frfeeds.site import _render_batch
+from frfeeds.plan import render_batch
 from test_codec import full_record
 
 #: Fields that decide which feeds hold a record, not what its entry shows, with why.
@@ -31,7 +31,7 @@ def rendered(record: Record, kind: str = "provider") -> bytes:
     summary = Decoder().summary(record.path, encode(record)[0])
     feed = Feed(f"feeds/providers/{record.provider.domain}", kind, record.provider.name, "Stories", (summary,))
     settings = Settings(site=dataclasses.replace(Settings().site, url="https://news.example.org"))
-    (files,) = _render_batch(settings, [feed], {record.path: record})
+    (files,) = render_batch(settings.render, [feed], {record.path: record})
     return b"\n".join(files[path] for path in sorted(files))
 
 

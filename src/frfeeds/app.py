@@ -13,10 +13,13 @@ from typing import Any
 from flask import Flask, Response, g, jsonify, request
 from flask_compress import Compress
 
+from frfeeds.config.loading import load_settings
+from frfeeds.config.table import TABLE
 from frfeeds.read.cache import open_cache
-from frfeeds.settings import TABLE, Settings, load_settings
+from frfeeds.render.outputs import MEDIA_TYPES
 from frfeeds.serve.reloader import Reloader
-from frfeeds.serve.served import MEDIA_TYPES, Served, Unavailable
+from frfeeds.serve.served import Served, Unavailable
+from frfeeds.settings import Settings
 
 
 NOT_FOUND = """<!DOCTYPE html>
@@ -64,9 +67,9 @@ def create_app(test_config: Mapping[str, Any] | None = None, settings: Settings 
         plan = tree.plan
         body = {
             "status": "ok" if reloader.loaded_at and not reloader.last_error else "degraded" if reloader.loaded_at else "error",
-            "records": plan.loaded.files,
+            "records": tree.records,
             "published": len(plan.selection.records),
-            "rejected": len(plan.loaded.rejected),
+            "rejected": tree.rejected,
             "feeds": len(plan.feeds),
             "files": tree.paths,
             "loaded_at": reloader.loaded_at.isoformat() if reloader.loaded_at else None,

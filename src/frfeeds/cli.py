@@ -13,10 +13,13 @@ from pathlib import Path
 from typing import NoReturn
 
 from frfeeds import __version__
-from frfeeds.write import BuildReport, build
-from frfeeds.write.writer import TreeError
+from frfeeds.build import build
+from frfeeds.config.loading import CONFIG_FILE, CONFIG_VARIABLE, load_settings
+from frfeeds.config.starter import starter_file
+from frfeeds.config.table import ROWS, TABLE, Setting
 from frfeeds.errors import FrfeedsError, UsageError
-from frfeeds.settings import CONFIG_FILE, CONFIG_VARIABLE, ROWS, TABLE, Setting, load_settings, starter_file
+from frfeeds.report import BuildReport
+from frfeeds.write.writer import TreeError
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE = 0, 1, 2
 #: Site-relative provider logos reported one per line; the rest are counted.
@@ -67,19 +70,13 @@ def _setting_option(parser: argparse.ArgumentParser, row: Setting) -> None:
     """An option from its settings row: a value, or a flag setting row.flag."""
     if row.option is None:
         raise ValueError(f"the setting {row.key} has no command-line option")
-    default = {"records": "./seeds", "cache": "~/.cache/frfeeds"}.get(row.key) or _shown_default(row)
-    help_text = f"{row.flag_doc or row.doc} (default: {row.variable}, else {row.key} in the config file, else {default})"
+    help_text = (f"{row.flag_doc or row.doc} (default: {row.variable}, else {row.key} in the config file, "
+                 f"else {row.shown_default()})")
     if row.flag is not None:
         parser.add_argument(row.option, dest=row.dest, action="store_const", const=row.flag, help=help_text)
     else:
-        metavar = {"records": "DIR", "cache": "DIR", "base_url": "URL", "limit": "N", "site.language": "TAG"}.get(row.key)
-        parser.add_argument(row.option, dest=row.dest, type=Path if row.key == "records" else str, metavar=metavar,
+        parser.add_argument(row.option, dest=row.dest, type=Path if row.key == "records" else str, metavar=row.metavar,
                             help=help_text)
-
-
-def _shown_default(row: Setting) -> str:
-    value = row.default()
-    return str(value).lower() if isinstance(value, bool) else str(value)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -7,16 +7,17 @@ from collections.abc import Sequence
 from typing import Any
 
 from frfeeds.catalog import Feed
-from frfeeds.settings import Settings
 from frfeeds.records import Record
 from frfeeds.render.content import original_url
-from frfeeds.render.links import absolute, feed_file, rfc3339
+from frfeeds.render.links import absolute, rfc3339
 from frfeeds.render.masthead import masthead
+from frfeeds.render.outputs import feed_file
+from frfeeds.settings import RenderSettings
 
 VERSION = "https://jsonfeed.org/version/1.1"
 
 
-def render_json(feed: Feed, records: Sequence[Record], settings: Settings, contents: Sequence[str]) -> dict[str, bytes]:
+def render_json(feed: Feed, records: Sequence[Record], contents: Sequence[str], settings: RenderSettings) -> dict[str, bytes]:
     """The feed's JSON file; ``contents`` holds each record's entry HTML, in order."""
     path = feed_file(feed.path, "json")
     head, site = masthead(feed, settings), settings.site
@@ -37,7 +38,7 @@ def render_json(feed: Feed, records: Sequence[Record], settings: Settings, conte
     return {path: (text + "\n").encode("utf-8")}
 
 
-def _item(record: Record, html: str, settings: Settings) -> dict[str, Any]:
+def _item(record: Record, html: str, settings: RenderSettings) -> dict[str, Any]:
     item: dict[str, Any] = {"id": record.url, "url": record.url}
     original = original_url(record)
     if original:

@@ -1,21 +1,9 @@
-"""Where things live in the feed tree, as absolute URLs under the base URL."""
+"""Absolute URLs under the base URL, and the date form JSON Feed and pages use.
+(Which files a feed has: ``outputs``.)"""
 
 from __future__ import annotations
 
 import datetime as dt
-
-#: Format name -> file extension, media type.
-FORMATS = {
-    "atom": ("atom", "application/atom+xml"),
-    "rss": ("rss", "application/rss+xml"),
-    "json": ("json", "application/feed+json"),
-}
-
-
-def feed_file(path: str, fmt: str) -> str:
-    """``feeds/ai`` + ``atom`` -> ``feeds/ai.atom``."""
-    return f"{path}.{FORMATS[fmt][0]}"
-
 
 def absolute(base_url: str, tree_path: str = "") -> str:
     return f"{base_url}/{tree_path}"
