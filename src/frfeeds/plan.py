@@ -57,14 +57,21 @@ def plan_site(settings: Settings, summaries: Iterable[Summary]) -> Plan:
     render = replace(settings.render, topic_names=tuple((slug, topic_feed_name(slug, custom)) for slug in sorted(custom)))
     # a feed's files are made of exactly this, its own fields and its entries
     stamp = (code_fingerprint(), repr(render))
-    digests = {feed.path: _digest((stamp, feed.path, feed.kind, feed.title, feed.description,
-                                   feed.query.canonical() if feed.query else None,
-                                   tuple(entry.digest for entry in feed.entries))) for feed in feeds}
+    digests = {feed.path: feed_digest(stamp, feed) for feed in feeds}
     pages = tuple((feed.path, feed.kind, feed.title, feed.description, len(feed.entries), _stamp(feed))
                   for feed in feeds)
     newest = newest_entries(feeds)
     pages_digest = _digest((stamp, pages, tuple(entry.digest for entry in newest)))
     return Plan(render, selection, feeds, digests, pages_digest, newest)
+
+
+def feed_digest(stamp: tuple[str, str], feed: Feed) -> str:
+    """The digest of a feed document's files: the stamp (code, RenderSettings), every
+    field of the feed but its entries, and its entries' digests."""
+    links = tuple((link.rel, link.path, link.query) for link in feed.links)
+    return _digest((stamp, feed.path, feed.kind, feed.title, feed.description,
+                    feed.query.canonical() if feed.query else None, links, feed.archive, feed.url_query,
+                    tuple(entry.digest for entry in feed.entries)))
 
 
 def newest_entries(feeds: Sequence[Feed], count: int = NEWEST_STORIES) -> tuple[Summary, ...]:

@@ -9,7 +9,7 @@ from typing import Any
 from frfeeds.catalog import Feed
 from frfeeds.records import Record
 from frfeeds.render.content import original_url
-from frfeeds.render.links import absolute, rfc3339
+from frfeeds.render.links import document_url, rfc3339
 from frfeeds.render.masthead import masthead
 from frfeeds.render.outputs import feed_file
 from frfeeds.settings import RenderSettings
@@ -25,9 +25,14 @@ def render_json(feed: Feed, records: Sequence[Record], contents: Sequence[str], 
         "version": VERSION,
         "title": head.title,
         "home_page_url": head.home,
-        "feed_url": absolute(settings.base_url, path),
+        "feed_url": document_url(settings.base_url, feed.path, "json", feed.url_query),
         "description": feed.description,
     }
+    # JSON Feed has one way on, next_url: the next page of a query, else the next
+    # older archive (RFC 5005's prev-archive), walked from the head backwards
+    on = next((link for rel in ("next", "prev-archive") for link in feed.links if link.rel == rel), None)
+    if on is not None:
+        document["next_url"] = document_url(settings.base_url, on.path, "json", on.query)
     if head.icon:  # JSON Feed's icon is large and its favicon small: one square image is both
         document["icon"] = document["favicon"] = head.icon
     if site.author:

@@ -12,7 +12,7 @@ from frfeeds.clean import slugify
 from frfeeds.records import Record
 from frfeeds.render.content import original_url
 from frfeeds.render.entrylinks import EntryLinksEntryExtension, EntryLinksExtension
-from frfeeds.render.links import absolute
+from frfeeds.render.links import absolute, document_url
 from frfeeds.render.masthead import Masthead, masthead
 from frfeeds.render.outputs import FORMAT_BY_NAME
 from frfeeds.settings import RenderSettings
@@ -34,15 +34,19 @@ def render_atom_rss(feed: Feed, records: Sequence[Record], contents: Sequence[st
     for fmt, to_bytes in (("atom", generator.atom_str), ("rss", generator.rss_str)):
         output = FORMAT_BY_NAME[fmt]
         path = output.file(feed.path)
+        url = document_url(settings.base_url, feed.path, output.extension, feed.url_query)
         generator.link(
             [
-                {"href": absolute(settings.base_url, path), "rel": "self", "type": output.media_type},
+                {"href": url, "rel": "self", "type": output.media_type},
                 {"href": head.home, "rel": "alternate", "type": "text/html"},
             ],
             replace=True,
         )
+        generator.links.set([{"rel": link.rel, "href": document_url(settings.base_url, link.path, output.extension,
+                                                                    link.query), "type": output.media_type}
+                             for link in feed.links], feed.archive)
         if fmt == "atom":
-            generator.id(absolute(settings.base_url, path))
+            generator.id(url)
             if head.logo:
                 generator.logo(head.logo)
         elif head.image:
