@@ -9,9 +9,9 @@ import sys
 import time
 
 import pytest
+from helpers import SEEDS, build, record_text, tree, write_record
 from werkzeug.http import http_date
 
-from helpers import SEEDS, build, record_text, tree, write_record
 from frfeeds.app import create_app
 from frfeeds.read.cache import open_cache
 

@@ -8,8 +8,8 @@ import sys
 
 import feedparser
 import pytest
-
 from helpers import SEEDS, build, record_text, run_cli, tree, write_record
+
 from frfeeds.write import writer
 
 

@@ -3,7 +3,6 @@
 import json
 
 import feedparser
-
 from helpers import build, record_text, tree, write_record
 
 
@@ -42,7 +41,7 @@ def test_duplicate_ties_are_broken_by_path_not_read_order(tmp_path):
     titles = []
     for order in (("a.md", "b.md"), ("b.md", "a.md")):
         records = tmp_path / "-".join(order)
-        for name, title in zip(order, ("First", "Second")):
+        for name, title in zip(order, ("First", "Second"), strict=True):
             write_record(records, name, record_text(title=f"{title} in {name}", url=url))
         out = tmp_path / f"out-{len(titles)}"
         assert build(out, "--records", str(records)) == 0

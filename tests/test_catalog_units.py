@@ -10,9 +10,9 @@ import datetime as dt
 import itertools
 
 from frfeeds.catalog import EPOCH, Feed, Selection, build_catalog, newest_first, select
+from frfeeds.config.loading import load_settings
 from frfeeds.query import Query
 from frfeeds.records import Provider, Summary, Topic
-from frfeeds.config.loading import load_settings
 from frfeeds.settings import KINDS, CustomFeed, Feeds
 
 UTC = dt.timezone.utc
@@ -290,7 +290,9 @@ def test_min_entries_spares_the_all_feed_and_custom_feeds():
 
 
 def test_include_and_exclude_topics_choose_topic_feeds_only():
-    topics = lambda settings: [feed.path for feed in build_catalog(MIXED, 50, settings) if feed.kind == "topic"]
+    def topics(settings):
+        return [feed.path for feed in build_catalog(MIXED, 50, settings) if feed.kind == "topic"]
+
     assert topics(Feeds(include_topics=("ai", "azure"))) == ["feeds/ai", "feeds/azure"]
     assert topics(Feeds(exclude_topics=("ai", "power-apps"))) == ["feeds/azure", "feeds/robotics"]
     assert topics(Feeds(include_topics=("ai", "azure"), exclude_topics=("azure",))) == ["feeds/ai"]  # exclude wins
@@ -317,7 +319,9 @@ def test_custom_feeds_hold_what_their_query_selects_newest_first_in_the_settings
     by_path = {feed.path: feed for feed in feeds}
     assert [feed.path for feed in feeds if feed.kind == "custom"] == ["feeds/videos", "feeds/apps", "feeds/ai-videos",
                                                                       "feeds/tv-or-ai"]
-    urls = lambda path: [record.url.rsplit("/", 1)[1] for record in by_path[path].entries]
+    def urls(path):
+        return [record.url.rsplit("/", 1)[1] for record in by_path[path].entries]
+
     assert urls("feeds/videos") == ["2", "3"]
     assert urls("feeds/apps") == ["4"]  # 3 is Azure at 40; 5 is Azure without a quality
     assert urls("feeds/ai-videos") == ["2"]

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import feedparser
 import pytest
-
 from helpers import REPO, SEEDS, run_cli, tree
+
 from frfeeds.app import create_app
 from frfeeds.config.loading import load_settings
 from frfeeds.config.starter import starter_file
@@ -79,7 +79,7 @@ def test_every_key_of_a_full_file_is_read(site):
     assert settings.feeds.include_topics == ("ai", "computer-vision") and settings.feeds.exclude_topics == ("robots",)
     assert [feed.slug for feed in settings.feeds.custom] == ["ai-videos", "good-azure"]
     assert settings.feeds.custom[1].query.canonical() == "topics=azure,power-apps&min_quality=60&since=30d"
-    assert {key for key in ROWS} == {key for key in _keys(FULL)}, "FULL must set every key"
+    assert set(ROWS) == set(_keys(FULL)), "FULL must set every key"
 
 
 def _keys(text):

@@ -17,10 +17,10 @@ from urllib.parse import urlsplit
 import listparser
 import pytest
 import yaml
+from helpers import build, check_tree_valid, run_cli, shared_path, tree
 
 import frfeeds.plan
 from frfeeds.app import create_app
-from helpers import build, check_tree_valid, run_cli, shared_path, tree
 
 #: Builds the whole real corpus.
 pytestmark = pytest.mark.slow
@@ -128,7 +128,7 @@ def test_each_custom_feed_holds_exactly_what_its_rules_select(stories, built):
     _, files = built
     newest = max(story.published for story in stories)
     for slug, rule in RULES.items():
-        expected = expected_ids(stories, lambda story: rule(story, newest))
+        expected = expected_ids(stories, lambda story, rule=rule: rule(story, newest))
         assert ids(files, f"feeds/{slug}") == expected, slug
     sizes = {slug: len(ids(files, f"feeds/{slug}")) for slug in RULES}
     assert sizes == {"diablo-videos": 31, "azure": 169, "msn-youtube-last-year": 16, "ai-videos": 0}, sizes  # none trivial

@@ -5,7 +5,6 @@ import re
 
 import feedparser
 import pytest
-
 from helpers import SEEDS, build, tree
 
 CBS = "https://www.cbsnews.com/video/facial-recognition-video-60-minutes-2021-05-16/"

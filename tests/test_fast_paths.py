@@ -7,10 +7,10 @@ import sys
 
 import pytest
 import yaml
+from helpers import SEEDS, shared_path, tree
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from helpers import SEEDS, shared_path, tree
 from frfeeds import clean
 from frfeeds.read.blockyaml import UNSUPPORTED, read_block
 from frfeeds.read.frontmatter import FastSafeLoader, _plain_value, parse_front_matter, split_front_matter

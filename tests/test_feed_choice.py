@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from helpers import build, record_text, tree, write_record
 
 RECORDS = [  # (name, topics, provider domain, type)

@@ -6,7 +6,6 @@ import subprocess
 import sys
 
 import pytest
-
 from helpers import SEEDS, build, check_tree_valid, run_cli, shared_path, tree
 
 

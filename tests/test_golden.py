@@ -11,7 +11,6 @@ import json
 import os
 
 import pytest
-
 from golden import BASE_URL, check_golden, files_of, golden_differences
 from helpers import DATA, SEEDS, build, tree
 

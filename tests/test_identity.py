@@ -13,12 +13,12 @@ import feedparser
 import listparser
 import pytest
 import yaml
+from helpers import SEEDS, build, check_tree_valid, record_text, shared_path, tree, write_record
+from test_catalog_units import summary
 
 from frfeeds.catalog import Feed
 from frfeeds.render.masthead import masthead, provider_logo, resolve
 from frfeeds.settings import Settings, Site
-from helpers import SEEDS, build, check_tree_valid, record_text, shared_path, tree, write_record
-from test_catalog_units import summary
 
 BASE = "https://feeds.example.org"
 SITE = {
@@ -224,7 +224,7 @@ def test_many_site_relative_logos_are_a_few_examples_and_a_count(tmp_path, capsy
     records = tmp_path / "records"
     for n in range(8):
         write_record(records, f"r{n}.md", record_text(url=f"https://p{n}.example.com/s", extra=(
-            "provider:\n  name: P\n  domain: p%d.example.com\n  images:\n    - url: /logo%d.png" % (n, n)))
+            f"provider:\n  name: P\n  domain: p{n}.example.com\n  images:\n    - url: /logo{n}.png"))
             .replace("provider:\n  name: Example\n  domain: example.com\n", ""))
     assert build(tmp_path / "out", "--records", str(records), "--no-cache", "-q") == 0
     captured = capsys.readouterr()

@@ -5,7 +5,6 @@ import json
 import os
 
 import pytest
-
 from helpers import build, check_tree_valid, record_text, tree, write_record
 
 GOOD = record_text(title="The good story", url="https://example.com/good")

@@ -7,13 +7,13 @@ the renderers, fails here: no silent loss. (The golden files then show where it 
 import dataclasses
 
 import pytest
+from test_codec import full_record
 
 from frfeeds.catalog import Feed
+from frfeeds.plan import render_batch
 from frfeeds.read.codec import Decoder, encode
 from frfeeds.records import Record
 from frfeeds.settings import Settings
-from frfeeds.plan import render_batch
-from test_codec import full_record
 
 #: Fields that decide which feeds hold a record, not what its entry shows, with why.
 NOT_RENDERED = {

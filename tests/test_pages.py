@@ -12,7 +12,6 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-
 from helpers import DATA, SEEDS, browse, build, shared_path, tree, vnu
 from test_identity import BASE, SITE, build_site, site_config
 
@@ -83,7 +82,7 @@ def check_accessible(path: str, page: Page, language: str) -> None:
     assert page.lang == language, path
     assert len(page.h1) == 1 and page.h1[0].strip(), (path, page.h1)
     assert page.headings[0] == 1, path
-    for before, after in zip(page.headings, page.headings[1:]):
+    for before, after in zip(page.headings, page.headings[1:], strict=False):
         assert after <= before + 1, f"{path}: h{before} followed by h{after}"
     for image in page.images:
         assert "alt" in image, (path, image)

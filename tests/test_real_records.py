@@ -8,9 +8,9 @@ import re
 
 import pytest
 import yaml
-
-from helpers import check_tree_valid, run_cli, shared_path, tree
 from feedchecks import check_feeds_uris_and_text
+from helpers import check_tree_valid, run_cli, shared_path, tree
+
 from frfeeds.read.loader import load_records
 
 #: Builds the whole real corpus (module fixtures).

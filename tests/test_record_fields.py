@@ -9,8 +9,8 @@ import time
 
 import feedparser
 import pytest
-
 from helpers import SEEDS, build, record_text, run_cli, tree, write_record
+
 from frfeeds.read.cache import ParseCache
 from frfeeds.read.loader import load_records
 from frfeeds.records import MAX_IMAGES, MAX_RELATED, MAX_TOPICS

@@ -6,8 +6,8 @@ import json
 
 import feedparser
 import pytest
-
 from helpers import build, check_tree_valid, record_text, tree, write_record
+
 from frfeeds.clean import clean_date, clean_host, clean_text, clean_url, slugify
 
 NASTY_TITLE = 'Tom & Jerry <script>alert("x")</script> <Rust> ]]> \x01\x0b\x1f caf\u00c3\u00a9 \ufffe end'

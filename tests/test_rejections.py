@@ -8,8 +8,8 @@ import sys
 import time
 
 import pytest
-
 from helpers import OBEY_PERMISSIONS, SEEDS, record_text, write_record
+
 from frfeeds.errors import RecordError
 from frfeeds.read.cache import open_cache
 from frfeeds.read.loader import load_records

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from frfeeds.errors import UsageError
-from frfeeds.query import Query
 from frfeeds.config.fingerprint import build_digest, code_fingerprint
 from frfeeds.config.loading import assemble, load_settings
 from frfeeds.config.table import ROWS, TABLE, get, setting_fields
+from frfeeds.errors import UsageError
+from frfeeds.query import Query
 from frfeeds.settings import CustomFeed, Settings, Site, default_cache_dir
 
 

@@ -7,12 +7,12 @@ import json
 
 import feedparser
 import pytest
+from feedchecks import check_feeds_uris_and_text
+from helpers import build, check_tree_valid, record_text, tree, write_record
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from rfc3986_validator import validate_rfc3986
 
-from helpers import build, check_tree_valid, record_text, tree, write_record
-from feedchecks import check_feeds_uris_and_text
 from frfeeds.clean import clean_url
 
 # (as a record writes it, as every feed must emit it)

@@ -8,9 +8,8 @@ import re
 
 import feedparser
 import pytest
-
-from helpers import build, check_tree_valid, record_text, shared_path, tree, write_record
 from feedchecks import html_parts
+from helpers import build, check_tree_valid, record_text, shared_path, tree, write_record
 
 WATCH = "https://youtube.com/watch?v=ct63jmbbpiI"
 EMBED = "https://www.youtube.com/embed/ct63jmbbpiI"

@@ -21,7 +21,6 @@ from frfeeds.serve.reloader import Reloader
 from frfeeds.serve.served import Served, Unavailable
 from frfeeds.settings import Settings
 
-
 NOT_FOUND = """<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>Not found</title></head>
 <body><h1>Not found</h1>
@@ -65,8 +64,9 @@ def create_app(test_config: Mapping[str, Any] | None = None, settings: Settings 
     def healthz() -> Response:
         tree = reloader.tree
         plan = tree.plan
+        status = "ok" if not reloader.last_error else "degraded"
         body = {
-            "status": "ok" if reloader.loaded_at and not reloader.last_error else "degraded" if reloader.loaded_at else "error",
+            "status": status if reloader.loaded_at else "error",
             "records": tree.records,
             "published": len(plan.selection.records),
             "rejected": tree.rejected,
@@ -93,12 +93,14 @@ def create_app(test_config: Mapping[str, Any] | None = None, settings: Settings 
             return Response(UNAVAILABLE, 503, content_type="text/plain; charset=utf-8",
                             headers={"Retry-After": str(max(1, int(interval))), "Cache-Control": "no-store"})
         if served is None:
-            return Response(NOT_FOUND.format(root=escape(request.script_root)), 404, content_type="text/html; charset=utf-8")
+            return Response(NOT_FOUND.format(root=escape(request.script_root)), 404,
+                            content_type="text/html; charset=utf-8")
         response = Response(served.data, content_type=f"{served.media_type}; charset=utf-8")
         response.set_etag(served.etag)
         response.last_modified = served.modified
         response.headers["Cache-Control"] = cache_control
-        response.make_conditional(request)  # in place (it returns self): 304, 412 or 206 as the request's conditions say
+        # in place (it returns self): 304, 412 or 206 as the request's conditions say
+        response.make_conditional(request)
         return response
 
     return app
