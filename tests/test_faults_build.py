@@ -355,7 +355,8 @@ def test_unusable_cache_is_one_warning_and_the_build_runs_without(shared_dir, tm
     for _ in range(2):
         result = cli("build", out, "--records", records, "--cache", cache, as_user=True)
         assert result.returncode == 0, result.stderr
-        assert len(lines(result.stderr)) == 1 and result.stderr.startswith("frfeeds: warning: parse cache "), result.stderr
+        assert len(lines(result.stderr)) == 1, result.stderr
+        assert result.stderr.startswith("frfeeds: warning: parse cache "), result.stderr
         assert result.stderr.rstrip().endswith("; going on without a cache")
         assert every_file(out) == every_file(expected)
     if case == "file cannot be opened":

@@ -219,7 +219,8 @@ def test_the_wheel_carries_the_templates(tmp_path):
 
     from helpers import REPO
 
-    result = subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", str(REPO), "-w", str(tmp_path)],
+    result = subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", str(REPO),
+                             "-w", str(tmp_path)],
                             capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-2000:]
     (wheel,) = tmp_path.glob("frfeeds-*.whl")

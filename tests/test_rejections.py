@@ -93,7 +93,8 @@ reloader = app.extensions["frfeeds"]
 before = reloader.tree.rejected
 os.chmod(sys.argv[2], 0o644)
 reloaded = reloader.check()
-print(before, reloaded, reloader.tree.rejected, b"facial-recognition-video" in app.test_client().get("/feeds/all.atom").data)
+served = app.test_client().get("/feeds/all.atom").data
+print(before, reloaded, reloader.tree.rejected, b"facial-recognition-video" in served)
 """
 
 
