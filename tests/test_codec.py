@@ -188,4 +188,4 @@ def test_the_cache_stamp_holds_the_codec_format_and_the_codec_needs_no_cache():
     assert "frfeeds.read.codec" in imported("frfeeds.read.codec")
     assert "frfeeds.read.cache" not in imported("frfeeds.read.codec")
     # a rebuild in which nothing changed opens no cache: it imports neither the codec nor the model
-    assert not {"frfeeds.read.codec", "frfeeds.records"} & set(imported("frfeeds.write"))
+    assert not {"frfeeds.read.codec", "frfeeds.records"} & set(imported("frfeeds.build"))

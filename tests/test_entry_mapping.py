@@ -1,4 +1,4 @@
-"""The entry mapping of DESIGN.md, read back from the seeds with real parsers."""
+"""The entry mapping of ../shared/DESIGN.md, read back from the seeds with real parsers."""
 
 import json
 import re

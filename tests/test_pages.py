@@ -160,6 +160,23 @@ def test_pages_are_served_as_html_like_any_file(tmp_path):
         assert response.data == tree(built)[path], path
 
 
+def test_the_app_compiles_the_templates_when_it_is_made_so_no_request_reads_one(monkeypatch):
+    import jinja2
+
+    from frfeeds.app import create_app
+    from frfeeds.render import pages
+
+    pages._environment.cache_clear()  # no template compiled yet in this process
+    client = create_app({"RECORDS": str(SEEDS), "BASE_URL": "http://localhost"}).test_client()
+
+    def no_file(*args):
+        raise AssertionError("a request read a template file")
+
+    monkeypatch.setattr(jinja2.FileSystemLoader, "get_source", no_file)
+    for path in ("/", "/feeds/ai.html", "/feeds/providers/cbsnews.com.html"):
+        assert client.get(path).status_code == 200, path
+
+
 @pytest.mark.slow
 def test_corpus_pages_are_valid_html(tmp_path):
     """The shared corpus with the test config: the index and every feed page, through

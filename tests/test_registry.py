@@ -7,6 +7,7 @@ import dataclasses
 import pytest
 from helpers import SEEDS, build, tree
 
+import frfeeds.app
 import frfeeds.plan
 import frfeeds.render.outputs
 import frfeeds.serve.served
@@ -39,7 +40,13 @@ def test_a_page_in_the_registry_without_a_renderer_fails_the_build(sitemap_row, 
     assert not any(path.name == "sitemap.xml" for path in tmp_path.rglob("*"))
 
 
-def test_a_page_in_the_registry_without_a_renderer_is_never_served_as_another_page(sitemap_row, tmp_path):
+def test_a_page_in_the_registry_without_a_renderer_stops_the_app_being_made(sitemap_row, tmp_path):
+    with pytest.raises(RegistryError, match="frfeeds.render.sitemap:render_sitemap"):
+        create_app(settings=settings(tmp_path / "cache"))
+
+
+def test_a_page_without_a_renderer_is_never_served_as_another_page(sitemap_row, monkeypatch, tmp_path):
+    monkeypatch.setattr(frfeeds.app, "load_renderers", lambda: None)  # as if made before the row came
     client = create_app(settings=settings(tmp_path / "cache")).test_client()
     response = client.get("/sitemap.xml")
     assert response.status_code == 503

@@ -1,5 +1,7 @@
 """The WSGI app: ``frfeeds.app:create_app()`` serves exactly the feed tree ``frfeeds build``
-writes, from memory (no request ever reads a file), with HTTP caching done right."""
+writes, from memory, with HTTP caching done right. No request reads a file: the records
+are read by the reloader, and the renderers are imported and the page templates compiled
+when the app is made."""
 
 from __future__ import annotations
 
@@ -16,7 +18,8 @@ from flask_compress import Compress
 from frfeeds.config.loading import load_settings
 from frfeeds.config.table import TABLE
 from frfeeds.read.cache import open_cache
-from frfeeds.render.outputs import MEDIA_TYPES
+from frfeeds.render.outputs import MEDIA_TYPES, load_renderers
+from frfeeds.render.pages import load_templates
 from frfeeds.serve.reloader import Reloader
 from frfeeds.serve.served import Served, Unavailable
 from frfeeds.settings import Settings
@@ -36,12 +39,14 @@ UNAVAILABLE = "This feed cannot be served right now; try again shortly.\n"
 def create_app(test_config: Mapping[str, Any] | None = None, settings: Settings | None = None) -> Flask:
     """Build the app. Settings: the given ones, else from the config file (``CONFIG``,
     else FRFEEDS_CONFIG, else ./frfeeds.toml), ``FRFEEDS_*`` variables, then
-    ``test_config``'s keys (settings.TABLE: ``RECORDS``, ``LIMIT``, ``RELOAD_INTERVAL``, ...)."""
+    ``test_config``'s keys (config.table.TABLE: ``RECORDS``, ``LIMIT``, ``RELOAD_INTERVAL``, ...)."""
     if settings is None:
         config = dict(test_config or {})
         given = {row.key: config.get(row.name) for row in TABLE}
         settings = load_settings(os.environ, given, app=True, config=config.get("CONFIG"))
     interval = settings.reload_interval
+    load_renderers()
+    load_templates()
 
     app = Flask(__name__)
     app.config.update(

@@ -126,7 +126,7 @@ def _raise_if_a_worker_died(exc: BaseException, out: Path) -> None:
 
 def _inputs_key(settings: Settings, files: list[RecordFile]) -> str:
     """Digest of everything a build reads: the settings and code its output depends on
-    (settings.build_digest), where the records are and the files' names, sizes and
+    (config.fingerprint.build_digest), where the records are and the files' names, sizes and
     mtimes; "" when a record file is too fresh to trust its mtime."""
     now = time.time_ns()
     if any(now - item.mtime_ns < RACY_NS for item in files):
