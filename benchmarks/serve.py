@@ -166,7 +166,8 @@ def measure(command: str, env: dict, port: int, args: argparse.Namespace) -> Non
         }
         for name, run in runs.items():
             result = run()
-            print(f"  {name:<13} {result['rps']:>9.0f} req/s   p50 {str(result['p50']):>8}   p99 {str(result['p99']):>8}"
+            print(f"  {name:<13} {result['rps']:>9.0f} req/s"
+                  f"   p50 {str(result['p50']):>8}   p99 {str(result['p99']):>8}"
                   f"   non-2xx/3xx {result['errors']}")
         workers = subprocess.run(["pgrep", "-P", str(server.pid)], capture_output=True, text=True).stdout.split()
         rss, pss = memory_mib(server.pid)

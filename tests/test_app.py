@@ -9,9 +9,9 @@ import sys
 import time
 
 import pytest
+from helpers import SEEDS, build, record_text, tree, write_record
 from werkzeug.http import http_date
 
-from helpers import SEEDS, build, record_text, tree, write_record
 from frfeeds.app import create_app
 from frfeeds.read.cache import open_cache
 
@@ -246,7 +246,8 @@ def test_a_file_that_cannot_be_rendered_is_its_last_version_or_a_503(tmp_path, m
 
     monkeypatch.setattr(frfeeds.serve.served, "render_feeds", broken)
     reloader = app.extensions["frfeeds"]
-    reloader.tree = frfeeds.serve.served.ServedTree(reloader.tree.plan, reloader.tree.held, frfeeds.serve.served.RenderMemo(),
+    reloader.tree = frfeeds.serve.served.ServedTree(reloader.tree.plan, reloader.tree.held,
+                                                    frfeeds.serve.served.RenderMemo(),
                                                     reloader.log)
     assert client.get("/feeds/ai.atom").status_code == 503  # nothing rendered in this memo yet
     reloader.tree = frfeeds.serve.served.ServedTree(reloader.tree.plan, reloader.tree.held, reloader.memo, reloader.log)

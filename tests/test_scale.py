@@ -9,12 +9,12 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from helpers import SEEDS, build, every_file, record_text, tree, write_record
-from frfeeds.read.cache import ParseCache, cache_file
-from frfeeds.settings import Settings
-from frfeeds.read.loader import load_records
+
 from frfeeds.plan import entry_paths, plan_site, render_tree
+from frfeeds.read.cache import ParseCache, cache_file
+from frfeeds.read.loader import load_records
+from frfeeds.settings import Settings
 from frfeeds.write.writer import MARKER, state_file
 
 

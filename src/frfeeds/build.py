@@ -16,12 +16,12 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from frfeeds.config.fingerprint import build_digest
 from frfeeds.read.cache import RACY_NS, ParseCache, open_cache
 from frfeeds.read.scan import RecordFile, check_records_folder, scan_records, signature
-from frfeeds.config.fingerprint import build_digest
+from frfeeds.report import BuildReport
 from frfeeds.settings import Settings
 from frfeeds.workers import gc_off
-from frfeeds.report import BuildReport
 from frfeeds.write.writer import Manifest, TreeError, TreeWriter, WriteResult, state_file
 
 log = logging.getLogger("frfeeds")
@@ -72,9 +72,9 @@ def build(
 def _write(tree: TreeWriter, settings: Settings, cache: ParseCache | None, files: list[RecordFile], key: str,
            progress: bool) -> BuildReport:
     # imported only now: the no-change path needs no YAML, feedgen or lxml
+    from frfeeds.plan import PAGES, batches, entry_paths, feed_paths, plan_site, render_feeds, render_page
     from frfeeds.progress import progress_bar
     from frfeeds.read.loader import load_records
-    from frfeeds.plan import PAGES, batches, entry_paths, feed_paths, plan_site, render_feeds, render_page
     from frfeeds.report import report_of
     from frfeeds.workers import cores
 
@@ -126,7 +126,7 @@ def _raise_if_a_worker_died(exc: BaseException, out: Path) -> None:
 
 def _inputs_key(settings: Settings, files: list[RecordFile]) -> str:
     """Digest of everything a build reads: the settings and code its output depends on
-    (settings.build_digest), where the records are and the files' names, sizes and
+    (config.fingerprint.build_digest), where the records are and the files' names, sizes and
     mtimes; "" when a record file is too fresh to trust its mtime."""
     now = time.time_ns()
     if any(now - item.mtime_ns < RACY_NS for item in files):

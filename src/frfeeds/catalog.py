@@ -123,7 +123,8 @@ def _custom_feeds(ordered: list[Summary], limit: int, custom: Iterable[CustomFee
         candidates: Iterable[Summary] = ordered
         if item.query.since is not None:  # newest first: no record past the first too old one matches
             oldest = now - item.query.since
-            candidates = itertools.takewhile(lambda record: record.published_at >= oldest, ordered)
+            candidates = itertools.takewhile(lambda record: record.published_at >= oldest,  # noqa: B023 - read in this turn
+                                             ordered)
         entries = itertools.islice((record for record in candidates if item.query.matches(record, now)), limit)
         description = item.description or f"{item.title}, newest first"
         yield Feed(f"feeds/{item.slug}", "custom", item.title, description, tuple(entries), item.query)

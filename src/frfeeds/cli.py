@@ -51,7 +51,8 @@ def _parser() -> argparse.ArgumentParser:
     _setting_option(serve, ROWS["records"])
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8000, help="port (default 8000)")
-    check = commands.add_parser("check", help="validate every record as a build would; write nothing (exit 1 when anything is reported)")
+    check = commands.add_parser(
+        "check", help="validate every record as a build would; write nothing (exit 1 when anything is reported)")
     _config_option(check)
     for key in ("records", "include_unpublished"):
         _setting_option(check, ROWS[key])
@@ -110,7 +111,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     written = report.written
     assert written is not None, "build() always says what it wrote"
     _print_report(report, settings.records, f"read {report.records} records, wrote {report.feeds} feeds to {args.out} "
-                  f"({written.written + written.unchanged} files: {written.written} changed, {written.removed} removed)")
+                  f"({written.written + written.unchanged} files: {written.written} changed, "
+                  f"{written.removed} removed)")
     return EXIT_REJECTED if args.strict and (report.rejected or report.dropped) else EXIT_OK
 
 

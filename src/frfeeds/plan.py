@@ -22,7 +22,15 @@ from frfeeds.config.fingerprint import code_fingerprint
 from frfeeds.read.codec import decode_records
 from frfeeds.records import Record, Summary
 from frfeeds.render.content import entry_html
-from frfeeds.render.outputs import FEED_OUTPUTS, SITE_PAGES, RegistryError, feed_files, feed_renderers, renderer, site_page
+from frfeeds.render.outputs import (
+    FEED_OUTPUTS,
+    SITE_PAGES,
+    RegistryError,
+    feed_files,
+    feed_renderers,
+    renderer,
+    site_page,
+)
 from frfeeds.render.pages import NEWEST_STORIES
 from frfeeds.settings import RenderSettings, Settings
 from frfeeds.workers import gc_paused, process_pool
@@ -54,7 +62,8 @@ def plan_site(settings: Settings, summaries: Iterable[Summary]) -> Plan:
     selection = select(summaries, settings.include_unpublished)
     feeds = build_catalog(selection.records, settings.limit, settings.feeds)
     custom = {feed.slug for feed in settings.feeds.custom}
-    render = replace(settings.render, topic_names=tuple((slug, topic_feed_name(slug, custom)) for slug in sorted(custom)))
+    names = tuple((slug, topic_feed_name(slug, custom)) for slug in sorted(custom))
+    render = replace(settings.render, topic_names=names)
     # a feed's files are made of exactly this, its own fields and its entries
     stamp = (code_fingerprint(), repr(render))
     digests = {feed.path: feed_digest(stamp, feed) for feed in feeds}
@@ -78,7 +87,8 @@ def newest_entries(feeds: Sequence[Feed], count: int = NEWEST_STORIES) -> tuple[
     """The newest entries of all feeds (by publication date, ties by id, as in a feed):
     entries of feeds only, so the details fetched for the feeds cover them."""
     unique = {entry.path: entry for feed in feeds for entry in feed.entries}
-    return tuple(heapq.nsmallest(count, unique.values(), key=lambda entry: (-entry.published_at.timestamp(), entry.url)))
+    return tuple(heapq.nsmallest(count, unique.values(),
+                                 key=lambda entry: (-entry.published_at.timestamp(), entry.url)))
 
 
 def entry_paths(feeds: Iterable[Feed]) -> list[str]:

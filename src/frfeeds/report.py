@@ -53,7 +53,7 @@ class BuildReport:
         names = [field.name for field in fields(cls)][:-1]
         if len(facts) != len(names):
             raise ValueError("a report of another shape")
-        return cls(**dict(zip(names, facts)), written=written)  # type: ignore[arg-type]  # checked by shape
+        return cls(**dict(zip(names, facts, strict=True)), written=written)  # type: ignore[arg-type]  # checked by shape
 
 
 def report_of(loaded: Loaded, plan: Plan, records: Path) -> BuildReport:

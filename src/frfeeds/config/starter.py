@@ -8,7 +8,6 @@ from typing import Any
 from frfeeds.config.table import CUSTOM_KEYS, TABLE
 from frfeeds.query import EXAMPLES, FIELDS
 
-
 #: A custom feed's own keys (``table.CUSTOM_KEYS``): example value (TOML) and what it is.
 CUSTOM_EXAMPLES = {
     "slug": ('"ai-videos"', "the feed's name: lowercase letters, digits and -"),

@@ -238,7 +238,8 @@ def _feed_title(value: Any, source: Source) -> str:
         names = [(name, spec, conversion) for _, name, spec, conversion in string.Formatter().parse(text)
                  if name is not None]
     except ValueError:
-        raise ValueError(f"must be a template such as '{{site}} · {{feed}}' (braces as {{{{ and }}}}), not {value!r}") from None
+        raise ValueError(f"must be a template such as '{{site}} · {{feed}}' (braces as {{{{ and }}}}), "
+                         f"not {value!r}") from None
     for name, spec, conversion in names:
         if name not in ("site", "feed") or spec or conversion:
             raise ValueError(f"may name only {{site}} and {{feed}}, not {{{name}}}: {value!r}")
@@ -347,7 +348,8 @@ _TYPED = Source("", typed=True)
 TABLE: tuple[Setting, ...] = (
     Setting("records", "RECORDS", _path, "records folder, read recursively", option="--records",
             output=False, example='"seeds"', metavar="DIR", shown="./seeds"),
-    Setting("base_url", "BASE_URL", _base_url, "URL the tree is served from; every feed id and self link starts with it",
+    Setting("base_url", "BASE_URL", _base_url,
+            "URL the tree is served from; every feed id and self link starts with it",
             option="--base-url", metavar="URL"),
     Setting("limit", "LIMIT", _limit, "entries per feed, newest first", option="--limit", metavar="N"),
     Setting("amp", "AMP", _bool, "emit the records' AMP links", option="--no-amp", flag=False,

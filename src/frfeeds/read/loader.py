@@ -14,12 +14,12 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from frfeeds.errors import RecordError
 from frfeeds.read.cache import ParseCache, Row
 from frfeeds.read.codec import Decoder, decode_problems, decode_records, encode, encode_problems
-from frfeeds.errors import RecordError
 from frfeeds.read.frontmatter import parse_front_matter, split_front_matter
-from frfeeds.records import Record, Summary, record_from_mapping
 from frfeeds.read.scan import RecordFile, scan_records
+from frfeeds.records import Record, Summary, record_from_mapping
 from frfeeds.workers import cores, gc_paused, process_pool
 
 MAX_FILE_BYTES = 1 << 20

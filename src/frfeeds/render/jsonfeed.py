@@ -17,7 +17,8 @@ from frfeeds.settings import RenderSettings
 VERSION = "https://jsonfeed.org/version/1.1"
 
 
-def render_json(feed: Feed, records: Sequence[Record], contents: Sequence[str], settings: RenderSettings) -> dict[str, bytes]:
+def render_json(feed: Feed, records: Sequence[Record], contents: Sequence[str],
+                settings: RenderSettings) -> dict[str, bytes]:
     """The feed's JSON file; ``contents`` holds each record's entry HTML, in order."""
     path = feed_file(feed.path, "json")
     head, site = masthead(feed, settings), settings.site
@@ -38,7 +39,7 @@ def render_json(feed: Feed, records: Sequence[Record], contents: Sequence[str], 
     if site.author:
         document["authors"] = [{"name": site.author, **({"url": site.url} if site.url else {})}]
     document["language"] = site.language
-    document["items"] = [_item(record, html, settings) for record, html in zip(records, contents)]
+    document["items"] = [_item(record, html, settings) for record, html in zip(records, contents, strict=True)]
     text = json.dumps(document, ensure_ascii=False, separators=(",", ":"))  # compact: the C encoder
     return {path: (text + "\n").encode("utf-8")}
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+
 def absolute(base_url: str, tree_path: str = "") -> str:
     return f"{base_url}/{tree_path}"
 

@@ -114,6 +114,13 @@ def feed_renderers() -> list[tuple[Callable[..., dict[str, bytes]], tuple[Output
     return [(renderer(name), tuple(rows)) for name, rows in grouped.items()]
 
 
+def load_renderers() -> None:
+    """Import every renderer of the registry now (the app does, when it is made): a
+    RegistryError at once for a row without one, and no module read on a first request."""
+    for output in FEED_OUTPUTS + SITE_PAGES:
+        renderer(output.renderer)
+
+
 @functools.cache
 def renderer(name: str) -> Callable[..., Any]:
     """The function a row names (``"module:function"``), imported now; RegistryError if none."""

@@ -119,3 +119,11 @@ def _environment() -> Environment:
 
 def _template(name: str) -> Template:
     return _environment().get_template(name)
+
+
+def load_templates() -> None:
+    """Compile every template now (the app does, when it is made): with auto_reload off,
+    rendering a page afterwards reads no template file."""
+    environment = _environment()
+    for name in environment.list_templates():
+        environment.get_template(name)

@@ -22,7 +22,8 @@ GENERATOR = "frfeeds"
 TYPE_SCHEME = "types/"
 
 
-def render_atom_rss(feed: Feed, records: Sequence[Record], contents: Sequence[str], settings: RenderSettings) -> dict[str, bytes]:
+def render_atom_rss(feed: Feed, records: Sequence[Record], contents: Sequence[str],
+                    settings: RenderSettings) -> dict[str, bytes]:
     """``{"feeds/ai.atom": ..., "feeds/ai.rss": ...}`` from one feedgen object.
 
     ``records`` are the feed's entries, in order, as full records; ``contents`` their
@@ -76,7 +77,7 @@ def _feed_generator(feed: Feed, head: Masthead, records: Sequence[Record], setti
         generator.dc.dc_creator(site.author)
     if site.rights:
         generator.rights(site.rights)  # Atom <rights>, RSS <copyright>
-    for record, html in zip(records, contents):
+    for record, html in zip(records, contents, strict=True):
         _add_entry(generator, record, html, settings)
     return generator
 

@@ -10,13 +10,12 @@ import threading
 import time
 
 from frfeeds.errors import RecordError
-from frfeeds.read.cache import ParseCache
 from frfeeds.plan import entry_paths, plan_site
+from frfeeds.read.cache import ParseCache
 from frfeeds.read.loader import Held, load_records
 from frfeeds.read.scan import RecordFile, scan_records, signature
 from frfeeds.serve.served import RenderMemo, ServedTree
 from frfeeds.settings import Settings
-
 
 #: Loads tried in a row when records change while being read.
 RELOAD_ATTEMPTS = 3
@@ -114,5 +113,6 @@ class Reloader:
     def _failed(self, exc: Exception) -> bool:
         self.last_error = f"{type(exc).__name__}: {exc}"
         since = self.loaded_at.isoformat() if self.loaded_at else "never"
-        self.log.error("reload of %s failed, serving the feeds loaded at %s: %s", self.settings.records, since, self.last_error)
+        self.log.error("reload of %s failed, serving the feeds loaded at %s: %s", self.settings.records, since,
+                       self.last_error)
         return False

@@ -110,7 +110,7 @@ class ServedTree:
         """The file at a tree path, or None when the tree has no such file."""
         try:
             return self._get(path)
-        except Exception as exc:  # noqa: BLE001 - a request is answered whatever went wrong
+        except Exception as exc:  # a request is answered whatever went wrong
             served = self._memo.latest(path)
             state = "serving its last version" if served else "nothing to serve"
             self._log.error("cannot render %s (%s: %s): %s", path, type(exc).__name__, exc, state)
@@ -123,8 +123,8 @@ class ServedTree:
             key = (path, self.plan.pages_digest)
             served = self._memo.get(key)
             if served is None:
-                served = _served(path, render_page(self.plan, path, self.held.encoded(e.path for e in self.plan.newest)),
-                                 self._newest)
+                newest = self.held.encoded(entry.path for entry in self.plan.newest)
+                served = _served(path, render_page(self.plan, path, newest), self._newest)
                 self._memo.put(key, served)
             return served
         feed = self._feeds.get(path)
