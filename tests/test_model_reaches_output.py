@@ -18,6 +18,7 @@ from frfeeds.catalog import Feed
 from frfeeds.plan import render_batch
 from frfeeds.read.codec import Decoder, encode
 from frfeeds.records import Record
+from frfeeds.render.outputs import FEED_OUTPUTS
 from frfeeds.settings import Settings
 
 #: Fields that decide which feeds hold a record, not what its entry shows, with why.
@@ -48,7 +49,8 @@ NOT_SHOWN = {
         "embeds": _PAGE_LISTS + "the player is in the feeds' content",
     },
 }
-FORMATS = {"atom": "atom", "rss": "rss", "json": "json", "page": "html"}
+#: Each file of a feed by its registry row: a new output is tested here with no line to add.
+FORMATS = {output.name: output.extension for output in FEED_OUTPUTS}
 FIELDS = [field.name for field in dataclasses.fields(Record)]
 
 

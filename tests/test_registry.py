@@ -99,3 +99,30 @@ def test_the_app_answers_404_for_paths_of_no_output(path, tmp_path):
     response = client.get(path)
     assert response.status_code == 404
     assert response.mimetype == "text/html"
+
+
+def test_every_field_of_a_feed_is_in_its_digest_and_the_pages_digest():
+    """A feed document's digest covers every field of Feed, whatever fields it gains:
+    changing any one changes the digest (else an incremental build would keep its files)."""
+    import dataclasses
+    import datetime as dt
+
+    from frfeeds.catalog import DocumentLink, Feed
+    from frfeeds.plan import feed_digest
+    from frfeeds.query import Query
+    from frfeeds.records import Provider, Summary
+
+    when = dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc)
+    entry = Summary(path="a.md", url="https://example.com/a", published_at=when, updated_at=when,
+                    provider=Provider("Example", "example.com"), type=None, quality=None, is_published=True,
+                    is_removed=False, topics=(), digest="d1")
+    feed = Feed("feeds/ai", "topic", "AI", "Stories on AI", (entry,))
+    changed = {
+        "path": "feeds/robotics", "kind": "custom", "title": "Ai", "description": "Other",
+        "entries": (dataclasses.replace(entry, digest="d2"),), "query": Query(topics=("ai",)),
+        "links": (DocumentLink("prev-archive", "feeds/ai/archive/1"),), "archive": True, "url_query": "topics=ai",
+    }
+    assert set(changed) == {field.name for field in dataclasses.fields(Feed)}, "give the new field a changed value"
+    stamp = ("code", "render")
+    for name, value in changed.items():
+        assert feed_digest(stamp, dataclasses.replace(feed, **{name: value})) != feed_digest(stamp, feed), name

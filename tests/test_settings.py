@@ -8,10 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from frfeeds.config.fingerprint import build_digest, code_fingerprint
+from frfeeds.config.fingerprint import build_digest
 from frfeeds.config.loading import assemble, load_settings
 from frfeeds.config.table import ROWS, TABLE, get, setting_fields
 from frfeeds.errors import UsageError
+from frfeeds.fingerprint import code_fingerprint
 from frfeeds.query import Query
 from frfeeds.settings import CustomFeed, Settings, Site, default_cache_dir
 
@@ -206,7 +207,7 @@ def test_the_code_fingerprint_is_of_the_package_files(tmp_path):
     import frfeeds
 
     package = Path(frfeeds.__file__).parent
-    script = "from frfeeds.config.fingerprint import code_fingerprint; print(code_fingerprint())"
+    script = "from frfeeds.fingerprint import code_fingerprint; print(code_fingerprint())"
 
     def fingerprint(root):
         return subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,

@@ -19,10 +19,10 @@ from pathlib import Path
 from frfeeds.config.fingerprint import build_digest
 from frfeeds.read.cache import RACY_NS, ParseCache, open_cache
 from frfeeds.read.scan import RecordFile, check_records_folder, scan_records, signature
-from frfeeds.report import BuildReport
+from frfeeds.report import BuildReport, WriteResult
 from frfeeds.settings import Settings
 from frfeeds.workers import gc_off
-from frfeeds.write.writer import Manifest, TreeError, TreeWriter, WriteResult, state_file
+from frfeeds.write.writer import Manifest, TreeError, TreeWriter, state_file
 
 log = logging.getLogger("frfeeds")
 

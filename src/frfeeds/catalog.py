@@ -11,12 +11,12 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from frfeeds.query import Query
 from frfeeds.records import Summary
-from frfeeds.settings import CustomFeed, Feeds
+from frfeeds.settings import CustomFeed, Feeds, topic_feed_name
 
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
 
@@ -163,15 +163,6 @@ def _feed_name(slug: str, settings: Feeds, taken: set[str]) -> str | None:
     if (settings.include_topics and slug not in settings.include_topics) or slug in settings.exclude_topics:
         return None
     return topic_feed_name(slug, taken)
-
-
-def topic_feed_name(slug: str, custom_slugs: Collection[str]) -> str:
-    """A topic's feed name: its slug, with ``-topic`` added while a custom feed has that
-    name (entries' topic categories name the same feed)."""
-    name = slug
-    while name in custom_slugs:
-        name += "-topic"
-    return name
 
 
 def _provider_feeds(ordered: list[Summary], limit: int, min_entries: int) -> Iterator[Feed]:

@@ -17,8 +17,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from frfeeds.catalog import Feed, Selection, build_catalog, select, topic_feed_name
-from frfeeds.config.fingerprint import code_fingerprint
+from frfeeds.catalog import Feed, Selection, build_catalog, select
+from frfeeds.fingerprint import code_fingerprint
 from frfeeds.read.codec import decode_records
 from frfeeds.records import Record, Summary
 from frfeeds.render.content import entry_html
@@ -61,14 +61,11 @@ def plan_site(settings: Settings, summaries: Iterable[Summary]) -> Plan:
     """Which feeds the records make, each with the digest of its inputs."""
     selection = select(summaries, settings.include_unpublished)
     feeds = build_catalog(selection.records, settings.limit, settings.feeds)
-    custom = {feed.slug for feed in settings.feeds.custom}
-    names = tuple((slug, topic_feed_name(slug, custom)) for slug in sorted(custom))
-    render = replace(settings.render, topic_names=names)
+    render = settings.render
     # a feed's files are made of exactly this, its own fields and its entries
     stamp = (code_fingerprint(), repr(render))
     digests = {feed.path: feed_digest(stamp, feed) for feed in feeds}
-    pages = tuple((feed.path, feed.kind, feed.title, feed.description, len(feed.entries), _stamp(feed))
-                  for feed in feeds)
+    pages = tuple((_fields(feed), len(feed.entries), _stamp(feed)) for feed in feeds)
     newest = newest_entries(feeds)
     pages_digest = _digest((stamp, pages, tuple(entry.digest for entry in newest)))
     return Plan(render, selection, feeds, digests, pages_digest, newest)
@@ -77,10 +74,13 @@ def plan_site(settings: Settings, summaries: Iterable[Summary]) -> Plan:
 def feed_digest(stamp: tuple[str, str], feed: Feed) -> str:
     """The digest of a feed document's files: the stamp (code, RenderSettings), every
     field of the feed but its entries, and its entries' digests."""
-    links = tuple((link.rel, link.path, link.query) for link in feed.links)
-    return _digest((stamp, feed.path, feed.kind, feed.title, feed.description,
-                    feed.query.canonical() if feed.query else None, links, feed.archive, feed.url_query,
-                    tuple(entry.digest for entry in feed.entries)))
+    return _digest((stamp, _fields(feed), tuple(entry.digest for entry in feed.entries)))
+
+
+def _fields(feed: Feed) -> str:
+    """Every field of a feed but its entries, whatever fields Feed gains: its repr (frozen
+    dataclasses, tuples and text all the way down, so equal feeds give equal text)."""
+    return repr(replace(feed, entries=()))
 
 
 def newest_entries(feeds: Sequence[Feed], count: int = NEWEST_STORIES) -> tuple[Summary, ...]:

@@ -10,11 +10,24 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from frfeeds.errors import RecordError
-from frfeeds.write.writer import Facts, WriteResult
 
 if TYPE_CHECKING:  # a no-change build replays a report without planning anything
     from frfeeds.plan import Plan
     from frfeeds.read.loader import Loaded
+
+#: What the tree's state keeps of a build's report (writer.Manifest): what marshal stores of it.
+Fact = int | str | tuple["Fact", ...]
+Facts = tuple[Fact, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class WriteResult:
+    """What a build wrote: files changed, files kept as they were, files removed."""
+
+    written: int
+    unchanged: int
+    removed: int
+
 
 #: One reported problem: (path inside the records folder, field, reason).
 Problem = tuple[str, str, str]

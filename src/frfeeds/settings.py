@@ -9,6 +9,7 @@ digest covers exactly it, so a setting that changes output cannot be forgotten.
 from __future__ import annotations
 
 import os
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -92,8 +93,10 @@ class Settings:
 
     @property
     def render(self) -> RenderSettings:
-        """What the renderers read of these settings (the plan adds the topic names)."""
-        return RenderSettings(self.base_url, self.amp, self.site)
+        """What the renderers read of these settings."""
+        custom = {feed.slug for feed in self.feeds.custom}
+        names = tuple((slug, topic_feed_name(slug, custom)) for slug in sorted(custom))
+        return RenderSettings(self.base_url, self.amp, self.site, names)
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,3 +121,12 @@ class RenderSettings:
                 if topic == slug:
                     return name
         return slug
+
+
+def topic_feed_name(slug: str, custom_slugs: Collection[str]) -> str:
+    """A topic's feed name: its slug, with ``-topic`` added while a custom feed has that
+    name (entries' topic categories name the same feed)."""
+    name = slug
+    while name in custom_slugs:
+        name += "-topic"
+    return name

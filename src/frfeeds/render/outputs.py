@@ -63,7 +63,7 @@ FEED_OUTPUTS: tuple[Output, ...] = (
     Output("format", "atom", "atom", "application/atom+xml", "Atom", "frfeeds.render.syndication:render_atom_rss"),
     Output("format", "rss", "rss", "application/rss+xml", "RSS", "frfeeds.render.syndication:render_atom_rss"),
     Output("format", "json", "json", "application/feed+json", "JSON Feed", "frfeeds.render.jsonfeed:render_json"),
-    Output("page", "html", "html", "text/html", "Page", "frfeeds.render.pages:render_feed_page"),
+    Output("page", "page", "html", "text/html", "Page", "frfeeds.render.pages:render_feed_page"),
 )
 SITE_PAGES: tuple[Output, ...] = (
     Output("site", "index.html", "html", "text/html", "Index", "frfeeds.render.pages:render_index"),
@@ -77,6 +77,8 @@ FORMAT_BY_NAME = {output.name: output for output in FORMATS}
 PAGE = next(output for output in FEED_OUTPUTS if output.kind == "page")
 #: Extension -> media type, for every file the tree holds.
 MEDIA_TYPES = {output.extension: output.media_type for output in FEED_OUTPUTS + SITE_PAGES}
+if len(MEDIA_TYPES) != len({(output.extension, output.media_type) for output in FEED_OUTPUTS + SITE_PAGES}):
+    raise RegistryError("two outputs of the registry share an extension but not a media type")
 
 
 def feed_file(feed_path: str, fmt: str) -> str:

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 
 from frfeeds.errors import FrfeedsError, UsageError
+from frfeeds.report import Facts, WriteResult
 
 MARKER = ".frfeeds-tree"
 #: The marker's bytes, the same in every tree: no record data, no build data.
@@ -47,11 +48,6 @@ class TreeError(FrfeedsError):
     is the whole line to show, and the previous tree stands."""
 
 
-#: What the state keeps of a build's report, opaque here: what marshal stores of it.
-Fact = int | str | tuple["Fact", ...]
-Facts = tuple[Fact, ...]
-
-
 @dataclass(frozen=True)
 class Manifest:
     """What the build that wrote a tree knew about it (its state)."""
@@ -66,13 +62,6 @@ class Manifest:
     report: Facts = ()
     #: Tree path -> (size, mtime_ns), as written.
     files: dict[str, tuple[int, int]] = field(default_factory=dict)
-
-
-@dataclass(frozen=True, slots=True)
-class WriteResult:
-    written: int
-    unchanged: int
-    removed: int
 
 
 def state_file(folder: Path, out: Path) -> Path:
