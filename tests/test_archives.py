@@ -298,3 +298,19 @@ def test_the_app_serves_archives_with_the_documented_cache_control(corpus_tree):
     for missing in ("feeds/all/archive/999.atom", "feeds/all/archive/0.atom", "feeds/all/archive/1.html",
                     f"feeds/all/archive/{newest['feeds/all'] + 1}.json", "feeds/all/archive/.atom"):
         assert client.get(f"/{missing}").status_code == 404, missing
+
+
+def test_render_batches_are_bounded_by_entries_as_well_as_documents():
+    from frfeeds.plan import BATCH_ENTRIES, RENDER_BATCH, batches
+
+    def feed(n: int, entries: int) -> Feed:
+        return Feed(f"feeds/{n}", "topic", "T", "T", tuple(range(entries)))  # type: ignore[arg-type]
+
+    heads = [feed(n, 50) for n in range(250)]
+    assert [len(batch) for batch in batches(heads)] == [RENDER_BATCH, RENDER_BATCH, 50]
+    blocks = [feed(n, 100) for n in range(120)]
+    made = batches(blocks)
+    assert [len(batch) for batch in made] == [BATCH_ENTRIES // 100, BATCH_ENTRIES // 100, 20]
+    assert [f for batch in made for f in batch] == blocks
+    huge = [feed(0, BATCH_ENTRIES * 2), feed(1, 1)]
+    assert [len(batch) for batch in batches(huge)] == [1, 1]  # a feed larger than the bound is a batch of its own

@@ -32,6 +32,8 @@ from frfeeds.workers import gc_paused, process_pool
 PAGES = tuple(output.name for output in SITE_PAGES)
 #: Feeds rendered together: one fetch of their entries' details, one task for a worker.
 RENDER_BATCH = 100
+#: At most this many entries in a batch (but for its first feed): 100 heads of 50.
+BATCH_ENTRIES = 5_000
 #: (summary, details) bytes of full records by path: what rendering a batch needs.
 Encoded = dict[str, tuple[bytes, bytes]]
 
@@ -107,8 +109,19 @@ def feed_paths(feed: Feed) -> list[str]:
 
 
 def batches(feeds: Sequence[Feed]) -> list[Sequence[Feed]]:
-    """Feeds in batches of RENDER_BATCH, in order."""
-    return [feeds[start:start + RENDER_BATCH] for start in range(0, len(feeds), RENDER_BATCH)]
+    """Feeds in batches of RENDER_BATCH, in order, each of at most BATCH_ENTRIES entries
+    but for its first feed: archive documents hold more entries than heads, and a
+    batch's records are all fetched, sent and decoded at once."""
+    made: list[Sequence[Feed]] = []
+    start = entries = 0
+    for index, feed in enumerate(feeds):
+        if index > start and (index - start == RENDER_BATCH or entries + len(feed.entries) > BATCH_ENTRIES):
+            made.append(feeds[start:index])
+            start, entries = index, 0
+        entries += len(feed.entries)
+    if start < len(feeds):
+        made.append(feeds[start:])
+    return made
 
 
 def render_feeds(inputs: RenderSettings, work: Iterable[tuple[Sequence[Feed], Encoded]],
