@@ -14,7 +14,14 @@ then in one run:
 3. no change: the same command again; checks that no file was rewritten;
 4. one changed: one published record edited (its title), the command again; checks that
    exactly the files of the feeds holding that record changed (and index.html, which
-   shows the newest stories).
+   shows the newest stories);
+5. one added: a copy of the newest record with a new link and a later date, the command
+   again; checks that exactly the heads of its feeds and their newest archive documents
+   changed (at a block boundary, the now full block's Atom and RSS too: its
+   next-archive link), and index.html and feeds.opml.
+
+Archives (``feeds.archives``) are on, as by default; the tree's archive documents are
+counted in the output.
 
 Each build runs as its own process, as a user runs it. For each, the wall time, its
 ratio to the parse, and the peak resident memory of the build's whole process tree
@@ -127,6 +134,29 @@ def feeds_holding(out: Path, url: str) -> set[str]:
     return holding
 
 
+def archives_of(out: Path, feed: str) -> list[int]:
+    """The numbers of a feed's archive documents (``feeds/ai`` -> [1, 2, ...])."""
+    folder = out / f"{feed}" / "archive"
+    return sorted(int(p.stem) for p in folder.glob("*.atom")) if folder.is_dir() else []
+
+
+def added_expected(out: Path, url: str, before: dict[str, list[int]]) -> set[str]:
+    """The files a new story should change: its feeds' heads and newest archive
+    documents (and, when a new block started, the full one's Atom and RSS), the site pages."""
+    expected = {"index.html", "feeds.opml"}
+    for path in out.rglob("*.json"):
+        if "/archive/" in str(path) or not any(item["id"] == url for item in json.loads(path.read_text())["items"]):
+            continue
+        feed = str(path.relative_to(out))[: -len(".json")]
+        expected |= {f"{feed}.{ext}" for ext in ("atom", "rss", "json", "html")}
+        numbers = archives_of(out, feed)
+        if numbers:
+            expected |= {f"{feed}/archive/{numbers[-1]}.{ext}" for ext in ("atom", "rss", "json")}
+            if numbers[-1] not in before.get(feed, []) and numbers[-1] > 1:
+                expected |= {f"{feed}/archive/{numbers[-1] - 1}.{ext}" for ext in ("atom", "rss")}
+    return expected
+
+
 def find_record(records: Path, url: str) -> Path:
     needle = f'webUrl: "{url}"'
     for path in records.rglob("*.md"):
@@ -176,6 +206,30 @@ def main() -> int:
                    f"holding {url}: {'right' if changed == expected else 'WRONG: ' + str(sorted(changed ^ expected))}")
     finally:
         record.write_text(original)
+
+    # a new story, newer than every other: a copy of the newest one, another link, a later date
+    added = records / "zz-benchmark-added.md"
+    new_url = url.rstrip("/") + "-benchmark-added"
+    text = original.replace(f'webUrl: "{url}"', f'webUrl: "{new_url}"', 1)
+    date = next(line for line in text.splitlines() if line.startswith("publishedDateTime:"))
+    text = text.replace(date, "publishedDateTime: 2099-01-01T00:00:00Z", 1)
+    feeds = {str(p.relative_to(out))[: -len(".json")] for p in out.rglob("*.json") if "/archive/" not in str(p)}
+    blocks = {feed: archives_of(out, feed) for feed in feeds}
+    added.write_text(text)
+    try:
+        before = snapshot(out)
+        seconds, rss, summary = run_build(out, records, cache)
+        report("rebuild, one record added", seconds, rss, summary)
+        after = snapshot(out)
+        changed = {path for path, stamp in after.items() if before.get(path) != stamp}
+        expected = added_expected(out, new_url, blocks)
+        verdict = "right" if changed == expected else "WRONG: " + str(sorted(changed ^ expected))
+        checks += (f"\n  one added: {len(changed)} files changed, expected {len(expected)} (heads and newest archive "
+                   f"blocks of its feeds): {verdict}")
+    finally:
+        added.unlink()
+    archives = sum(1 for p in out.rglob("*.atom") if "/archive/" in str(p))
+    checks += f"\n  archive documents in the tree: {archives} (x3 formats)"
 
     parse_after, _ = plain_parse(records)
     parse = (parse_before + parse_after) / 2

@@ -42,6 +42,8 @@ kinds = ["all", "topics"]
 min_entries = 2
 include_topics = ["AI", "computer-vision"]
 exclude_topics = ["Robots"]
+archives = false
+archive_size = 20
 
 [[feeds.custom]]
 slug = "ai-videos"
@@ -78,6 +80,7 @@ def test_every_key_of_a_full_file_is_read(site):
     assert settings.site.url == "https://news.example.org/" and settings.site.rights == "© 2021 Example News"
     assert settings.feeds.kinds == ("all", "topics") and settings.feeds.min_entries == 2
     assert settings.feeds.include_topics == ("ai", "computer-vision") and settings.feeds.exclude_topics == ("robots",)
+    assert settings.feeds.archives is False and settings.feeds.archive_size == 20
     assert [feed.slug for feed in settings.feeds.custom] == ["ai-videos", "good-azure"]
     assert settings.feeds.custom[1].query.canonical() == "topics=azure,power-apps&min_quality=60&since=30d"
     assert set(ROWS) == set(_keys(FULL)), "FULL must set every key"

@@ -41,13 +41,16 @@ ALTERNATIVES = {
     # a custom feed named as a topic: the topic's feed moves to ai-topic, and every
     # entry's category names it (RenderSettings.topic_names)
     "feeds.custom": '[{ slug = "ai", title = "AI picks", topics = ["AI"], min_quality = 80 }]',
+    "feeds.archives": "false",
+    "feeds.archive_size": "1",
 }
 OUTPUT_KEYS = [row.key for row in TABLE if row.output]
 
 
 def config(changed: dict[str, str]) -> str:
-    """frfeeds.toml of the defaults, the custom feed and the changed settings."""
-    values = {"feeds.custom": f"[{CUSTOM}]", **changed}
+    """frfeeds.toml of the defaults, the custom feed, a limit of 3 (so that feeds have
+    archives) and the changed settings."""
+    values = {"limit": "3", "feeds.custom": f"[{CUSTOM}]", **changed}
     sections: dict[str, list[str]] = {"": [], "site": [], "feeds": []}
     for key, value in values.items():
         section, _, name = key.rpartition(".")

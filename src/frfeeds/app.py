@@ -34,6 +34,8 @@ and <a href="{root}/feeds.opml">feeds.opml</a> subscribes a reader to all of the
 
 
 UNAVAILABLE = "This feed cannot be served right now; try again shortly.\n"
+#: Seconds a sealed archive document may be cached (README: Archives).
+SEALED_MAX_AGE = 86_400
 
 
 def create_app(test_config: Mapping[str, Any] | None = None, settings: Settings | None = None) -> Flask:
@@ -60,6 +62,10 @@ def create_app(test_config: Mapping[str, Any] | None = None, settings: Settings 
     app.extensions["frfeeds"] = reloader
     Compress(app)
     cache_control = f"public, max-age={max(1, int(interval))}"
+    # a sealed archive document changes only with its own stories (an old one edited or
+    # withdrawn), the code or the settings: a day, revalidated by ETag, never immutable
+    # (README: Archives)
+    sealed_cache_control = f"public, max-age={SEALED_MAX_AGE}"
 
     @app.before_request
     def watch() -> None:
@@ -103,7 +109,7 @@ def create_app(test_config: Mapping[str, Any] | None = None, settings: Settings 
         response = Response(served.data, content_type=f"{served.media_type}; charset=utf-8")
         response.set_etag(served.etag)
         response.last_modified = served.modified
-        response.headers["Cache-Control"] = cache_control
+        response.headers["Cache-Control"] = sealed_cache_control if served.sealed else cache_control
         # in place (it returns self): 304, 412 or 206 as the request's conditions say
         response.make_conditional(request)
         return response

@@ -83,7 +83,7 @@ def _write(tree: TreeWriter, settings: Settings, cache: ParseCache | None, files
     plan = plan_site(settings, loaded.summaries)
     previous = tree.manifest.digests if tree.manifest else {}
     stale = []
-    for feed in plan.feeds:
+    for feed in plan.documents:  # the feeds and their archive documents, each by its own digest
         paths = feed_paths(feed)
         if previous.get(feed.path) == plan.digests[feed.path] and all(map(tree.unchanged, paths)):
             for path in paths:

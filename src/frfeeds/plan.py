@@ -17,15 +17,16 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from frfeeds.archive import split_all
 from frfeeds.catalog import Feed, Selection, build_catalog, select
 from frfeeds.fingerprint import code_fingerprint
 from frfeeds.read.codec import decode_records
 from frfeeds.records import Record, Summary
 from frfeeds.render.content import entry_html
 from frfeeds.render.outputs import (
-    FEED_OUTPUTS,
     SITE_PAGES,
     RegistryError,
+    document_outputs,
     feed_files,
     feed_renderers,
     renderer,
@@ -39,6 +40,8 @@ from frfeeds.workers import gc_paused, process_pool
 PAGES = tuple(output.name for output in SITE_PAGES)
 #: Feeds rendered together: one fetch of their entries' details, one task for a worker.
 RENDER_BATCH = 100
+#: At most this many entries in a batch (but for its first feed): 100 heads of 50.
+BATCH_ENTRIES = 5_000
 #: (summary, details) bytes of full records by path: what rendering a batch needs.
 Encoded = dict[str, tuple[bytes, bytes]]
 
@@ -49,26 +52,39 @@ class Plan:
     render: RenderSettings
     selection: Selection
     feeds: tuple[Feed, ...]
-    #: Feed path (``feeds/ai``) -> digest of what its files are made from.
+    #: Feed document path (``feeds/ai``, ``feeds/ai/archive/3``) -> digest of what its files are made from.
     digests: dict[str, str]
     #: Digest of what index.html and feeds.opml are made from.
     pages_digest: str
     #: The stories index.html shows: the newest entries of all feeds.
     newest: tuple[Summary, ...] = ()
+    #: The feeds' RFC 5005 archive documents (``feeds/ai/archive/3``; archive.py), each
+    #: feed's oldest first; rendered in the registry's formats only (no page).
+    archives: tuple[Feed, ...] = ()
+
+    @property
+    def documents(self) -> tuple[Feed, ...]:
+        """Every feed document: the feeds, then the archives."""
+        return self.feeds + self.archives
 
 
 def plan_site(settings: Settings, summaries: Iterable[Summary]) -> Plan:
     """Which feeds the records make, each with the digest of its inputs."""
     selection = select(summaries, settings.include_unpublished)
-    feeds = build_catalog(selection.records, settings.limit, settings.feeds)
+    archives: tuple[Feed, ...] = ()
+    if settings.feeds.archives:  # every story of each feed (shared references), split into head and archives
+        every = build_catalog(selection.records, max(1, len(selection.records)), settings.feeds)
+        feeds, archives = split_all(every, settings.limit, settings.feeds.archive_size)
+    else:
+        feeds = build_catalog(selection.records, settings.limit, settings.feeds)
     render = settings.render
     # a feed's files are made of exactly this, its own fields and its entries
     stamp = (code_fingerprint(), repr(render))
-    digests = {feed.path: feed_digest(stamp, feed) for feed in feeds}
+    digests = {feed.path: feed_digest(stamp, feed) for feed in feeds + archives}
     pages = tuple((_fields(feed), len(feed.entries), _stamp(feed)) for feed in feeds)
     newest = newest_entries(feeds)
     pages_digest = _digest((stamp, pages, tuple(entry.digest for entry in newest)))
-    return Plan(render, selection, feeds, digests, pages_digest, newest)
+    return Plan(render, selection, feeds, digests, pages_digest, newest, archives)
 
 
 def feed_digest(stamp: tuple[str, str], feed: Feed) -> str:
@@ -97,13 +113,25 @@ def entry_paths(feeds: Iterable[Feed]) -> list[str]:
 
 
 def feed_paths(feed: Feed) -> list[str]:
-    """The files of a feed: one per FEED_OUTPUTS row (its formats and its page)."""
-    return feed_files(feed.path)
+    """The files of a feed document: one per FEED_OUTPUTS row (its formats and its page),
+    an archive's one per format (ARCHIVE_OUTPUTS)."""
+    return feed_files(feed.path, feed.archive)
 
 
 def batches(feeds: Sequence[Feed]) -> list[Sequence[Feed]]:
-    """Feeds in batches of RENDER_BATCH, in order."""
-    return [feeds[start:start + RENDER_BATCH] for start in range(0, len(feeds), RENDER_BATCH)]
+    """Feeds in batches of RENDER_BATCH, in order, each of at most BATCH_ENTRIES entries
+    but for its first feed: archive documents hold more entries than heads, and a
+    batch's records are all fetched, sent and decoded at once."""
+    made: list[Sequence[Feed]] = []
+    start = entries = 0
+    for index, feed in enumerate(feeds):
+        if index > start and (index - start == RENDER_BATCH or entries + len(feed.entries) > BATCH_ENTRIES):
+            made.append(feeds[start:index])
+            start, entries = index, 0
+        entries += len(feed.entries)
+    if start < len(feeds):
+        made.append(feeds[start:])
+    return made
 
 
 def render_feeds(inputs: RenderSettings, work: Iterable[tuple[Sequence[Feed], Encoded]],
@@ -125,22 +153,24 @@ def render_feeds(inputs: RenderSettings, work: Iterable[tuple[Sequence[Feed], En
 
 
 def render_batch(inputs: RenderSettings, feeds: Sequence[Feed], records: dict[str, Record]) -> list[dict[str, bytes]]:
-    """Each feed's files (in FEED_OUTPUTS order), each renderer of the registry called
-    once per feed; records holds every entry's full record."""
+    """Each feed document's files (in FEED_OUTPUTS order; an archive's formats only),
+    each renderer of the registry called once per document; records holds every entry's
+    full record."""
     html = {path: entry_html(record) for path, record in records.items()}  # once per record, every format
     rendered = []
     for feed in feeds:
         entries = [records[entry.path] for entry in feed.entries]
         contents = [html[entry.path] for entry in feed.entries]
         files: dict[str, bytes] = {}
-        for render, rows in feed_renderers():
+        outputs = document_outputs(feed.archive)
+        for render, rows in feed_renderers(outputs):
             made = render(feed, entries, contents, inputs)
             expected = {row.file(feed.path) for row in rows}
             if set(made) != expected:
                 raise RegistryError(f"a renderer made {sorted(made)} of {feed.path}, where the registry "
                                     f"expects {sorted(expected)}")
             files.update(made)
-        rendered.append({output.file(feed.path): files[output.file(feed.path)] for output in FEED_OUTPUTS})
+        rendered.append({output.file(feed.path): files[output.file(feed.path)] for output in outputs})
     return rendered
 
 
@@ -162,7 +192,7 @@ def render_page(plan: Plan, path: str, newest: Encoded) -> bytes:
 def render_tree(plan: Plan, encoded: Encoded) -> dict[str, bytes]:
     """Every file of the tree, sorted by path; encoded holds every entry's details."""
     files = {path: render_page(plan, path, encoded) for path in PAGES}
-    work = ((feeds, {path: encoded[path] for path in entry_paths(feeds)}) for feeds in batches(plan.feeds))
+    work = ((feeds, {path: encoded[path] for path in entry_paths(feeds)}) for feeds in batches(plan.documents))
     for made in render_feeds(plan.render, work):
         files.update(made)
     return dict(sorted(files.items()))

@@ -70,6 +70,10 @@ class Feeds:
     #: ... except these.
     exclude_topics: tuple[str, ...] = ()
     custom: tuple[CustomFeed, ...] = ()
+    #: RFC 5005 archive documents of every feed's stories older than its newest ``limit``.
+    archives: bool = True
+    #: Stories per archive document, counted from the oldest: a full one never changes.
+    archive_size: int = 100
 
 
 @dataclass(frozen=True, slots=True)

@@ -180,6 +180,10 @@ def _min_entries(value: Any, source: Source) -> int:
     return _whole(value, source, 1, MAX_LIMIT)
 
 
+def _archive_size(value: Any, source: Source) -> int:
+    return _whole(value, source, 1, MAX_LIMIT)
+
+
 def _bool(value: Any, source: Source) -> bool:
     if isinstance(value, bool):
         return value
@@ -383,6 +387,10 @@ TABLE: tuple[Setting, ...] = (
     Setting("feeds.exclude_topics", "FEEDS_EXCLUDE_TOPICS", _topics, "these topics get no feed (labels or slugs)"),
     Setting("feeds.custom", "FEEDS_CUSTOM", _custom, "feeds of your own: [[feeds.custom]] tables (see below)",
             environment=False),
+    Setting("feeds.archives", "FEEDS_ARCHIVES", _bool,
+            "archive documents (RFC 5005) of every feed's older stories: feeds/<feed>/archive/<n>.{atom,rss,json}"),
+    Setting("feeds.archive_size", "FEEDS_ARCHIVE_SIZE", _archive_size,
+            "stories per archive document, counted from the oldest: a full one never changes"),
 )
 ROWS = {row.key: row for row in TABLE}
 #: The config file's sections: [site], [feeds].

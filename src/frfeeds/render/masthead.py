@@ -13,6 +13,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from urllib.parse import urljoin
 
+from frfeeds.archive import head_path
 from frfeeds.catalog import Feed
 from frfeeds.records import Summary
 from frfeeds.render.links import absolute
@@ -24,7 +25,7 @@ from frfeeds.settings import RenderSettings, Site
 class Masthead:
     #: The feed's title in every format: the site's feed_title template applied.
     title: str
-    #: Absolute URL of the feed's own page (``BASE/feeds/ai.html``).
+    #: Absolute URL of the feed's own page (``BASE/feeds/ai.html``; an archive's: its feed's).
     page: str
     #: The alternate link and home_page_url: ``site.url`` when set, else the page.
     home: str
@@ -46,7 +47,7 @@ def feed_title(feed: Feed, site: Site) -> str:
 
 def masthead(feed: Feed, settings: RenderSettings) -> Masthead:
     site = settings.site
-    page = absolute(settings.base_url, PAGE.file(feed.path))
+    page = absolute(settings.base_url, PAGE.file(head_path(feed)))  # an archive's: its feed's page
     if feed.kind == "provider":
         logo = provider_logo(feed.entries, site)
         icon = logo

@@ -75,6 +75,9 @@ FORMATS: tuple[Output, ...] = tuple(output for output in FEED_OUTPUTS if output.
 FORMAT_BY_NAME = {output.name: output for output in FORMATS}
 #: Every feed's page (``feeds/ai.html``).
 PAGE = next(output for output in FEED_OUTPUTS if output.kind == "page")
+#: The files of an archive document (RFC 5005, ``feeds/ai/archive/3``): the formats
+#: only; the feed's page (of its head) links them.
+ARCHIVE_OUTPUTS: tuple[Output, ...] = FORMATS
 #: Extension -> media type, for every file the tree holds.
 MEDIA_TYPES = {output.extension: output.media_type for output in FEED_OUTPUTS + SITE_PAGES}
 if len(MEDIA_TYPES) != len({(output.extension, output.media_type) for output in FEED_OUTPUTS + SITE_PAGES}):
@@ -86,9 +89,14 @@ def feed_file(feed_path: str, fmt: str) -> str:
     return FORMAT_BY_NAME[fmt].file(feed_path)
 
 
-def feed_files(feed_path: str) -> list[str]:
-    """Every file of a feed, in FEED_OUTPUTS order."""
-    return [output.file(feed_path) for output in FEED_OUTPUTS]
+def document_outputs(archive: bool) -> tuple[Output, ...]:
+    """The outputs of a feed document: FEED_OUTPUTS for a feed, ARCHIVE_OUTPUTS for an archive."""
+    return ARCHIVE_OUTPUTS if archive else FEED_OUTPUTS
+
+
+def feed_files(feed_path: str, archive: bool = False) -> list[str]:
+    """Every file of a feed document, in FEED_OUTPUTS order."""
+    return [output.file(feed_path) for output in document_outputs(archive)]
 
 
 def site_page(path: str) -> Output:
@@ -108,10 +116,12 @@ def media_type(path: str) -> str:
         raise RegistryError(f"{path!r}: no output of the registry has the extension {extension!r}") from None
 
 
-def feed_renderers() -> list[tuple[Callable[..., dict[str, bytes]], tuple[Output, ...]]]:
-    """Each distinct renderer of FEED_OUTPUTS once, with the rows it makes, in table order."""
+def feed_renderers(outputs: tuple[Output, ...] = FEED_OUTPUTS) -> list[tuple[Callable[..., dict[str, bytes]],
+                                                                           tuple[Output, ...]]]:
+    """Each distinct renderer of outputs (FEED_OUTPUTS by default) once, with the rows it
+    makes, in table order."""
     grouped: dict[str, list[Output]] = {}
-    for output in FEED_OUTPUTS:
+    for output in outputs:
         grouped.setdefault(output.renderer, []).append(output)
     return [(renderer(name), tuple(rows)) for name, rows in grouped.items()]
 

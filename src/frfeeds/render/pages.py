@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from frfeeds.archive import archive_number, archive_path, newest_archive
 from frfeeds.catalog import Feed
 from frfeeds.records import Record
 from frfeeds.render.links import absolute, rfc3339
@@ -57,8 +58,24 @@ def render_feed_page(feed: Feed, records: Sequence[Record], contents: Sequence[s
         alternates=_alternates(feed, head.title, settings),
         subscribe=[Link(output.file(feed.path).rsplit("/", 1)[-1], output.label, output.media_type)
                    for output in FORMATS],
+        archives=_archives(feed),
     )
     return {PAGE.file(feed.path): page.encode("utf-8")}
+
+
+def _archives(feed: Feed) -> dict[str, Any] | None:
+    """The archive section of a feed's page: how many archive documents, and the newest
+    and oldest in each format (relative links); None without archives."""
+    newest = newest_archive(feed)
+    if newest is None:
+        return None
+    folder = feed.path.rpartition("/")[0] + "/"  # the page's folder: links are relative to it
+    count = archive_number(newest.path)
+
+    def links(path: str) -> list[Link]:
+        return [Link(output.file(path).removeprefix(folder), output.label, output.media_type) for output in FORMATS]
+
+    return {"count": count, "newest": links(newest.path), "oldest": links(archive_path(feed.path, 1))}
 
 
 def render_index(feeds: Sequence[Feed], newest: Sequence[Record], settings: RenderSettings) -> bytes:

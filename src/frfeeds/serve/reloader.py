@@ -86,7 +86,7 @@ class Reloader:
                 scanned = scan_records(self.settings.records) if files is None else files
                 loaded = load_records(self.settings.records, self.cache, scanned)
                 plan = plan_site(self.settings, loaded.summaries)
-                held = loaded.hold(entry_paths(plan.feeds))
+                held = loaded.hold(entry_paths(plan.documents))
                 break
             except RecordError as exc:
                 if attempt == RELOAD_ATTEMPTS:

@@ -16,6 +16,7 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
+from frfeeds.archive import is_sealed
 from frfeeds.catalog import EPOCH
 from frfeeds.plan import PAGES, Plan, entry_paths, feed_paths, render_feeds, render_page
 from frfeeds.read.loader import Held
@@ -32,6 +33,9 @@ class Served:
     #: The newest entry date of what the file holds.
     modified: dt.datetime
     media_type: str
+    #: A sealed archive document (RFC 5005: full, a newer one after it): no new story
+    #: changes it, so it may be cached for long.
+    sealed: bool = False
     _gzip: list[bytes] = field(default_factory=list, compare=False, repr=False)
 
     def gzipped(self) -> bytes:
@@ -99,7 +103,7 @@ class ServedTree:
         self.records, self.parsed, self.rejected, self.transient = records, parsed, rejected, transient
         self._memo = memo
         self._log = log or logging.getLogger("frfeeds")
-        self._feeds = {path: feed for feed in plan.feeds for path in feed_paths(feed)}
+        self._feeds = {path: feed for feed in plan.documents for path in feed_paths(feed)}
         self._newest = max((feed.updated for feed in plan.feeds), default=EPOCH)
 
     @property
@@ -135,12 +139,12 @@ class ServedTree:
         if served is None:
             work = [([feed], self.held.encoded(entry_paths([feed])))]
             for sibling, data in next(render_feeds(self.plan.render, work)).items():
-                rendered = _served(sibling, data, feed.updated)
+                rendered = _served(sibling, data, feed.updated, is_sealed(feed))
                 self._memo.put((sibling, digest), rendered)
                 if sibling == path:
                     served = rendered
         return served
 
 
-def _served(path: str, data: bytes, modified: dt.datetime) -> Served:
-    return Served(data, hashlib.sha256(data).hexdigest()[:32], modified, media_type(path))
+def _served(path: str, data: bytes, modified: dt.datetime, sealed: bool = False) -> Served:
+    return Served(data, hashlib.sha256(data).hexdigest()[:32], modified, media_type(path), sealed)
