@@ -91,6 +91,21 @@ class Feeds:
 
 
 @dataclass(frozen=True, slots=True)
+class Deploy:
+    """Where and how ``frfeeds deploy`` puts a tree (credentials stay with boto3: its
+    variables, profile or role, never this file)."""
+
+    #: ``s3://bucket/prefix``, checked by frfeeds.deploy.target.
+    target: str | None = None
+    #: The S3 API's URL (MinIO, R2, ...); None: boto3's own (AWS_ENDPOINT_URL_S3, else AWS).
+    endpoint: str | None = None
+    region: str | None = None
+    #: Deletes allowed whatever the bucket's size; more only within max_delete_percent.
+    max_deletes: int = 20
+    max_delete_percent: int = 10
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     #: The records folder, read recursively.
     records: Path = Path("seeds")
@@ -108,6 +123,7 @@ class Settings:
     reload_interval: float = 60.0
     #: The parse cache folder (which keeps the build state too); None for none.
     cache: Path | None = field(default_factory=default_cache_dir)
+    deploy: Deploy = Deploy()
 
 
 @dataclass(frozen=True)
@@ -413,6 +429,35 @@ class _Nested(ValueError):
 _TYPED = Source("", typed=True)
 
 
+def _deploy_target(value: Any, source: Source) -> str:
+    from frfeeds.deploy.target import parse_target  # pure: no boto3
+
+    return str(parse_target(value))
+
+
+def _endpoint(value: Any, source: Source) -> str:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(value) if isinstance(value, str) else None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"must be an http(s) URL such as https://s3.example.com, not {_shown(value)}")
+    return str(value).rstrip("/")
+
+
+def _region(value: Any, source: Source) -> str:
+    if not isinstance(value, str) or not re.fullmatch(r"[a-z0-9]+(?:-[a-z0-9]+)*", value):
+        raise ValueError(f"must be a region name such as eu-west-1 or auto, not {_shown(value)}")
+    return value
+
+
+def _count(value: Any, source: Source) -> int:
+    return _whole(value, source, 0, 10**9)
+
+
+def _percent(value: Any, source: Source) -> int:
+    return _whole(value, source, 0, 100)
+
+
 # --- the table ------------------------------------------------------------------------
 
 TABLE: tuple[Setting, ...] = (
@@ -451,10 +496,22 @@ TABLE: tuple[Setting, ...] = (
     Setting("feeds.exclude_topics", "FEEDS_EXCLUDE_TOPICS", _topics, "these topics get no feed (labels or slugs)"),
     Setting("feeds.custom", "FEEDS_CUSTOM", _custom, "feeds of your own: [[feeds.custom]] tables (see below)",
             environment=False),
+    # frfeeds deploy: how, not what, is built
+    Setting("deploy.target", "DEPLOY_TARGET", _deploy_target, "where frfeeds deploy puts the tree: s3://bucket/prefix",
+            output=False, example='"s3://news-feeds/site"'),
+    Setting("deploy.endpoint", "DEPLOY_ENDPOINT", _endpoint,
+            "S3 API URL for MinIO, R2, ... (default: AWS_ENDPOINT_URL_S3, else AWS)", output=False,
+            example='"https://s3.example.com"'),
+    Setting("deploy.region", "DEPLOY_REGION", _region, "the bucket's region (default: AWS_DEFAULT_REGION)",
+            output=False, example='"eu-west-1"'),
+    Setting("deploy.max_deletes", "DEPLOY_MAX_DELETES", _count,
+            "deletes frfeeds deploy makes without --force, whatever the bucket's size", output=False),
+    Setting("deploy.max_delete_percent", "DEPLOY_MAX_DELETE_PERCENT", _percent,
+            "... and past max_deletes, at most this percent of the objects under the prefix", output=False),
 )
 ROWS = {row.key: row for row in TABLE}
-#: The config file's sections: [site], [feeds].
-SECTIONS = {"site": Site, "feeds": Feeds}
+#: The config file's sections: [site], [feeds], [deploy].
+SECTIONS = {"site": Site, "feeds": Feeds, "deploy": Deploy}
 
 
 # --- loading --------------------------------------------------------------------------
