@@ -122,7 +122,8 @@ def _put_group(bucket: Bucket, tree: Path, local: dict[str, LocalFile], group: S
                 future.result()
             except DeployError as exc:
                 pool.shutdown(wait=True, cancel_futures=True)  # what is in flight finishes, nothing new starts
-                finished = sum(1 for other in futures if other.done() and not other.cancelled() and other.exception() is None)
+                finished = sum(1 for other in futures
+                               if other.done() and not other.cancelled() and other.exception() is None)
                 raise _Stopped(str(exc), finished) from None
             done += 1
             advance(1)
