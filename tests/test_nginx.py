@@ -12,6 +12,7 @@ import re
 import shutil
 import signal
 import subprocess
+import threading
 import time
 from pathlib import Path
 
@@ -19,7 +20,7 @@ import pytest
 
 from frfeeds.deploy.headers import ARCHIVE_KIND, HEAD, PAGE, headers_for
 from helpers import REPO, build, nginx, record_text, shared_path, tree, write_record
-from test_gunicorn import RELOAD, Server, free_port
+from test_gunicorn import RELOAD, Server, free_port, slow_client
 
 pytestmark = pytest.mark.slow
 
@@ -191,9 +192,11 @@ def check_proxy(proxy: Nginx, instances: list[Server], records: Path) -> None:
 
     # 304s pass through, cached or not; gzip passes through, with its Vary and ETag
     _, headers, _ = proxy.get("/feeds/ai.atom")
-    for _ in range(2):
-        status, again, body = proxy.get("/feeds/ai.atom", {"If-None-Match": headers["etag"]})
-        assert status == 304 and body == b"" and again["etag"] == headers["etag"]
+    for path in ("/feeds/ai.atom", "/feeds/ai.atom", "/feeds/ai.atom?not-cached-yet"):
+        status, again, body = proxy.get(path, {"If-None-Match": headers["etag"]})
+        assert status == 304 and body == b"" and again["etag"] == headers["etag"], path
+    status, again, _ = proxy.get("/feeds/ai.atom?not-cached-either", {"If-Modified-Since": headers["last-modified"]})
+    assert status == 304 and again["etag"] == headers["etag"]
     status, zipped, body = proxy.get("/feeds/all.json", {"Accept-Encoding": "gzip, deflate, br"})
     assert status == 200 and zipped["content-encoding"] == "gzip" and "Accept-Encoding" in zipped["vary"]
     assert gzip.decompress(body) == files["feeds/all.json"]
@@ -209,6 +212,27 @@ def check_proxy(proxy: Nginx, instances: list[Server], records: Path) -> None:
     reached = sum(instance.log.read_text().count('"burst"') for instance in instances)
     assert reached <= 10, reached  # uncached, all 30 would
     assert proxy.get("/feeds/nothing.atom")[0] == 404 and proxy.get("/healthz")[0] == 200
+
+    # slow clients are nginx's: more of them than the apps have threads (2 x 2 x 32), and
+    # requests that miss the cache (so reach an app) are answered at full speed meanwhile
+    stop = threading.Event()
+    slow = [threading.Thread(target=slow_client, args=(proxy.port, 12, stop), daemon=True) for _ in range(150)]
+    try:
+        for thread in slow:
+            thread.start()
+        time.sleep(1.5)
+        waits = []
+        for number in range(20):
+            started = time.monotonic()
+            assert proxy.get(f"/feeds/all.atom?miss={number}")[0] == 200
+            waits.append(time.monotonic() - started)
+            time.sleep(0.1)
+        assert max(waits) < 1.0, waits
+        assert sum(thread.is_alive() for thread in slow) > 140  # still trickling
+    finally:
+        stop.set()
+        for thread in slow:
+            thread.join(timeout=5)
 
     # a records change shows within the reload interval plus the max-age (and a margin)
     max_age = int(re.fullmatch(r"public, max-age=(\d+)", headers["cache-control"])[1])
