@@ -93,7 +93,9 @@ def test_plan_uploads_what_changed_in_order_and_deletes_what_is_gone():
     plan = plan_deploy(local, remote)
     assert plan.uploads == (("feeds/ai.html", "feeds/ai/archive/1.atom"), ("feeds/ai.atom",), ("feeds.opml",))
     assert plan.deletes == ("feeds/old.atom",) and plan.unchanged == 1 and plan.remote == 4
-    assert plan_deploy(local, {path: f'"{item.md5}"' for path, item in local.items()}).upload_count == 0
+    same = {path: f'"{item.md5}"' for path, item in local.items()}
+    assert plan_deploy(local, same).upload_count == 0
+    assert plan_deploy(local, same, everything=True).upload_count == len(local)
 
 
 def test_delete_threshold_needs_both_many_objects_and_a_large_share():
@@ -249,6 +251,15 @@ def test_deploys_then_changes_only_what_changed_heads_last(s3, tmp_path, records
     puts = len(s3.requests(bucket, "PUT"))
     assert uploaded(deploy(s3, str(out), f"s3://{bucket}/site")) == (0, len(first), 0)
     assert len(s3.requests(bucket, "PUT")) == puts  # nothing sent
+
+    # headers another tool set are replaced by --all, which puts every file again
+    s3.client.copy_object(Bucket=bucket, Key="site/feeds/all.atom", CopySource=f"{bucket}/site/feeds/all.atom",
+                          ContentType="text/plain", MetadataDirective="REPLACE")
+    assert uploaded(deploy(s3, str(out), f"s3://{bucket}/site")) == (0, len(first), 0)
+    assert uploaded(deploy(s3, str(out), f"s3://{bucket}/site", "--all")) == (len(first), 0, 0)
+    head = s3.client.head_object(Bucket=bucket, Key="site/feeds/all.atom")
+    assert head["ContentType"] == "application/atom+xml; charset=utf-8"
+    puts = len(s3.requests(bucket, "PUT"))
 
     # one record edited: exactly the files whose bytes changed go up, heads after pages, index last
     record = next(path for path in sorted(records.iterdir()) if "cbsnews" in path.read_text())

@@ -65,6 +65,8 @@ def _parser() -> argparse.ArgumentParser:
                         "else AWS_DEFAULT_REGION)")
     deploy.add_argument("--dry-run", action="store_true", help="print what would be uploaded and deleted; change nothing")
     deploy.add_argument("--force", action="store_true", help="delete however many objects the tree no longer has")
+    deploy.add_argument("--all", action="store_true", dest="everything",
+                        help="upload every file, changed or not (to give every object the current headers)")
     deploy.add_argument("--quiet", "-q", action="store_true", help="no progress display")
     init = commands.add_parser("init", help=f"write a commented starter {CONFIG_FILE}")
     init.add_argument("path", nargs="?", type=Path, default=Path(CONFIG_FILE),
@@ -161,7 +163,8 @@ def _deploy(args: argparse.Namespace) -> int:
     target = parse_target(target_text)  # checked already
     limits = Limits(config.max_deletes, config.max_delete_percent, force=args.force)
     report = deploy(args.tree, target, endpoint=given.get("deploy.endpoint", config.endpoint),
-                    region=given.get("deploy.region", config.region), limits=limits, dry_run=args.dry_run,
+                    region=given.get("deploy.region", config.region), limits=limits, everything=args.everything,
+                    dry_run=args.dry_run,
                     progress=not args.quiet)
     plan = report.plan
     if report.dry_run:

@@ -31,13 +31,16 @@ class Plan:
         return count > max_deletes and count * 100 > max_percent * self.remote
 
 
-def plan_deploy(local: Mapping[str, LocalFile], remote: Mapping[str, str]) -> Plan:
+def plan_deploy(local: Mapping[str, LocalFile], remote: Mapping[str, str], everything: bool = False) -> Plan:
     """local: the tree's files by path; remote: the objects under the prefix, by the same
     relative path, to their ETag (quotes and all, as listed). A file is unchanged when
     the ETag is its MD5: S3 and its compatibles give that ETag to an object put in one
     part, which is how deploy puts every file (a multipart ETag, ``...-N``, never
-    matches, so such an object is put again, once)."""
-    changed = [path for path, file in local.items() if remote.get(path, "").strip('"').lower() != file.md5]
+    matches, so such an object is put again, once). ``everything`` puts every file
+    whatever its ETag: the listing holds no headers, so it is how objects get the headers
+    of a changed policy, or lose those another tool gave them."""
+    changed = [path for path, file in local.items()
+               if everything or remote.get(path, "").strip('"').lower() != file.md5]
     groups = tuple(tuple(sorted(path for path in changed if upload_rank(path) == rank)) for rank in (0, 1, 2))
     return Plan(
         uploads=tuple(group for group in groups if group),

@@ -48,9 +48,10 @@ class Limits:
 
 
 def deploy(tree: Path, target: Target, *, endpoint: str | None = None, region: str | None = None,
-           limits: Limits, dry_run: bool = False, progress: bool = True,
+           limits: Limits, everything: bool = False, dry_run: bool = False, progress: bool = True,
            show: Callable[[str], None] = print) -> DeployReport:
-    """Deploy a built tree to target. A dry run shows the plan through ``show``, one
+    """Deploy a built tree to target (every file with ``everything``, else the changed
+    ones). A dry run shows the plan through ``show``, one
     line per upload and delete, and changes nothing. DeployError (one line) for what
     stops it, saying what was done; UsageError for a folder that is not a tree."""
     try:
@@ -58,7 +59,7 @@ def deploy(tree: Path, target: Target, *, endpoint: str | None = None, region: s
     except OSError as exc:
         raise DeployError(f"cannot read {tree}: {exc.strerror or exc}") from None
     bucket = Bucket(target, endpoint, region, connections=CONNECTIONS)
-    plan = plan_deploy(local, bucket.listing())
+    plan = plan_deploy(local, bucket.listing(), everything)
     if dry_run:
         for group in plan.uploads:
             for path in group:
