@@ -1,6 +1,6 @@
 # Quick start:  make feeds   (set up, then build the seed records into out/)
-#               make test    (set up, type-check src/ with mypy, then run the test suite;
-#                             make test-fast: the same without the slow tests)
+#               make test    (set up, type-check src/ with mypy, lint with ruff, then run the test
+#                             suite; make test-fast: the same without the slow tests)
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
@@ -12,10 +12,12 @@ feeds: $(VENV)/.installed
 
 test: $(VENV)/.installed-test
 	$(BIN)/python -m mypy
+	$(BIN)/python -m ruff check src tests benchmarks
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 test-fast: $(VENV)/.installed-test
 	$(BIN)/python -m mypy
+	$(BIN)/python -m ruff check src tests benchmarks
 	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
 
 $(VENV)/.installed: pyproject.toml

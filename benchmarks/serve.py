@@ -182,7 +182,8 @@ def measure(command: str, env: dict, port: int, args: argparse.Namespace) -> Non
         }
         for name, run in runs.items():
             result = run()
-            print(f"  {name:<13} {result['rps']:>9.0f} req/s   p50 {str(result['p50']):>8}   p99 {str(result['p99']):>8}"
+            print(f"  {name:<13} {result['rps']:>9.0f} req/s"
+                  f"   p50 {str(result['p50']):>8}   p99 {str(result['p99']):>8}"
                   f"   non-2xx/3xx {result['errors']}")
         workers = subprocess.run(["pgrep", "-P", str(server.pid)], capture_output=True, text=True).stdout.split()
         rss, pss = memory_mib(server.pid)
@@ -230,7 +231,8 @@ def compare_nginx(command: str, env: dict, port: int, out: Path, args: argparse.
     nginxes = [
         start_nginx("proxy", "proxy.conf.template", {
             "FRFEEDS_LISTEN": f"127.0.0.1:{proxy_port}", "FRFEEDS_APP_1": f"127.0.0.1:{port}",
-            "FRFEEDS_APP_2": f"127.0.0.1:{port}", "FRFEEDS_CACHE_DIR": str(REPO / "bench-data" / "nginx-proxy" / "cache")}),
+            "FRFEEDS_APP_2": f"127.0.0.1:{port}",
+            "FRFEEDS_CACHE_DIR": str(REPO / "bench-data" / "nginx-proxy" / "cache")}),
         start_nginx("static", "static.conf.template", {"FRFEEDS_LISTEN": f"127.0.0.1:{static_port}",
                                                        "FRFEEDS_ROOT": str(out)}),
     ]

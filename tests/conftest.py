@@ -16,7 +16,6 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-
 from helpers import SEEDS, shared_path
 
 
@@ -49,7 +48,8 @@ def make_corpus() -> Path:
 def generated(tmp_path_factory, make_corpus) -> Path:
     """300 generated records (duplicates, unpublished, many providers) plus the seeds."""
     folder = tmp_path_factory.mktemp("generated") / "records"
-    subprocess.run([sys.executable, str(make_corpus), "300", str(folder / "generated")], check=True, capture_output=True)
+    subprocess.run([sys.executable, str(make_corpus), "300", str(folder / "generated")], check=True,
+                   capture_output=True)
     shutil.copytree(SEEDS, folder / "seeds")
     return folder
 

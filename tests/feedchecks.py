@@ -15,7 +15,7 @@ from frfeeds.clean import HTML_ELEMENTS
 
 NS = {"atom": "http://www.w3.org/2005/Atom", "media": "http://search.yahoo.com/mrss/"}
 #: A tag of an HTML element, or an entity: what a text construct must not carry.
-MARKUP = re.compile(r"</?(?:%s)\b[^>]*>|&#?\w+;" % "|".join(sorted(HTML_ELEMENTS, key=len, reverse=True)), re.I)
+MARKUP = re.compile(r"</?(?:{})\b[^>]*>|&#?\w+;".format("|".join(sorted(HTML_ELEMENTS, key=len, reverse=True))), re.I)
 
 
 class _Html(HTMLParser):
@@ -49,7 +49,7 @@ def _atom(data: bytes) -> tuple[list[str], list[dict]]:
     for entry in root.findall("atom:entry", NS):
         uris.append(entry.findtext("atom:id", namespaces=NS))
         uris += [link.get("href") for link in entry.findall("atom:link", NS)]
-        uris += [element.get("url") for element in entry.iter() if element.tag.startswith("{%s}" % NS["media"])]
+        uris += [element.get("url") for element in entry.iter() if element.tag.startswith(f"{{{NS['media']}}}")]
         uris += [category.get("scheme") for category in entry.findall("atom:category", NS)]
         uris.append(entry.findtext("atom:author/atom:uri", namespaces=NS))
         summary = entry.find("atom:summary", NS)
@@ -70,7 +70,7 @@ def _rss(data: bytes) -> tuple[list[str], list[dict]]:
         uris += [item.findtext("link"), item.findtext("guid")]
         assert item.find("guid").get("isPermaLink") == "true"
         uris += [link.get("href") for link in item.findall("atom:link", NS)]
-        uris += [element.get("url") for element in item.iter() if element.tag.startswith("{%s}" % NS["media"])]
+        uris += [element.get("url") for element in item.iter() if element.tag.startswith(f"{{{NS['media']}}}")]
         uris += [category.get("domain") for category in item.findall("category")]
         content = item.findtext("{http://purl.org/rss/1.0/modules/content/}encoded")
         uris += html_parts(content or "").urls

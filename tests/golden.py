@@ -15,7 +15,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from helpers import REPO
 
 GOLDEN = REPO / "tests" / "golden"
@@ -71,7 +70,7 @@ def golden_differences(built: dict[str, bytes], golden: dict[str, bytes]) -> lis
 def _diff(path: str, golden: bytes, built: bytes) -> list[str]:
     """Where the bytes first differ, and a unified diff (JSON pretty-printed first: a feed
     is one line)."""
-    at = next((i for i, (a, b) in enumerate(zip(golden, built)) if a != b), min(len(golden), len(built)))
+    at = next((i for i, (a, b) in enumerate(zip(golden, built, strict=False)) if a != b), min(len(golden), len(built)))
     lines = [f"{path}: first difference at byte {at}:",
              f"  golden: {golden[max(at - 40, 0):at + 40]!r}",
              f"  built:  {built[max(at - 40, 0):at + 40]!r}"]

@@ -9,9 +9,9 @@ import sys
 import time
 
 import pytest
+from helpers import SEEDS, build, record_text, tree, write_record
 from werkzeug.http import http_date
 
-from helpers import SEEDS, build, record_text, tree, write_record
 from frfeeds.app import create_app
 from frfeeds.read.cache import open_cache
 
@@ -223,7 +223,7 @@ def test_requests_read_nothing_from_disk_after_the_load(tmp_path, monkeypatch):
     out = tmp_path / "out"
     assert build(out, "--records", str(records), "--base-url", BASE) == 0  # fills the cache
     app = create_app({"RECORDS": str(records), "BASE_URL": BASE, "RELOAD_INTERVAL": 3600})
-    assert app.extensions["frfeeds"].tree.plan.loaded.parsed == 0  # all from the cache
+    assert app.extensions["frfeeds"].tree.parsed == 0  # all from the cache
     other = open_cache(records, tmp_path / "frfeeds-cache")  # as another worker's reload would
     other.update([], removed=[path.name for path in records.iterdir()])
     other.close()
@@ -246,9 +246,11 @@ def test_a_file_that_cannot_be_rendered_is_its_last_version_or_a_503(tmp_path, m
 
     monkeypatch.setattr(frfeeds.serve.served, "render_feeds", broken)
     reloader = app.extensions["frfeeds"]
-    reloader.tree = frfeeds.serve.served.ServedTree(reloader.tree.plan, frfeeds.serve.served.RenderMemo(), reloader.log)
+    reloader.tree = frfeeds.serve.served.ServedTree(reloader.tree.plan, reloader.tree.held,
+                                                    frfeeds.serve.served.RenderMemo(),
+                                                    reloader.log)
     assert client.get("/feeds/ai.atom").status_code == 503  # nothing rendered in this memo yet
-    reloader.tree = frfeeds.serve.served.ServedTree(reloader.tree.plan, reloader.memo, reloader.log)
+    reloader.tree = frfeeds.serve.served.ServedTree(reloader.tree.plan, reloader.tree.held, reloader.memo, reloader.log)
     response = client.get("/feeds/ai.atom")
     assert (response.status_code, response.data) == (200, before)  # the last good bytes
     unavailable = client.get("/feeds/all.rss")

@@ -8,8 +8,8 @@ import sys
 
 import feedparser
 import pytest
-
 from helpers import SEEDS, build, record_text, run_cli, tree, write_record
+
 from frfeeds.write import writer
 
 
@@ -23,7 +23,8 @@ def test_same_records_same_bytes_across_processes(tmp_path, corpus):
     trees = []
     for seed in ("1", "4242"):
         out = tmp_path / f"out-{seed}"
-        result = run_cli("build", str(out), "--records", str(corpus), env={"PYTHONHASHSEED": seed, "TZ": f"Etc/GMT-{seed[0]}"})
+        result = run_cli("build", str(out), "--records", str(corpus),
+                         env={"PYTHONHASHSEED": seed, "TZ": f"Etc/GMT-{seed[0]}"})
         assert result.returncode == 0, result.stderr
         trees.append(tree(out))
     assert len(trees[0]) > 100
@@ -66,20 +67,23 @@ def snapshot(out):
 def test_unchanged_files_are_not_rewritten(tmp_path):
     records = tmp_path / "records"
     write_record(records, "a.md", record_text(url="https://a.example/1", topics=("AI",)))
-    write_record(records, "b.md", record_text(url="https://b.example/1", topics=("Robots",)).replace("example.com", "b.example"))
+    write_record(records, "b.md", record_text(url="https://b.example/1", topics=("Robots",))
+                 .replace("example.com", "b.example"))
     out = tmp_path / "out"
     assert build(out, "--records", str(records)) == 0
     before = snapshot(out)
     assert build(out, "--records", str(records)) == 0
     assert snapshot(out) == before, "a rebuild with no change touched files"
 
-    write_record(records, "b.md", record_text(title="Changed", url="https://b.example/1", topics=("Robots",)).replace("example.com", "b.example"))
+    write_record(records, "b.md", record_text(title="Changed", url="https://b.example/1", topics=("Robots",))
+                 .replace("example.com", "b.example"))
     assert build(out, "--records", str(records)) == 0
     after = snapshot(out)
     changed = {path for path in after if after[path] != before.get(path)}
     # the feeds holding b.md, every file of each (its page too), and the index: its newest stories show b's title
     assert changed == {
-        f"feeds/{name}.{ext}" for name in ("all", "robots", "providers/b.example") for ext in ("atom", "rss", "json", "html")
+        f"feeds/{name}.{ext}" for name in ("all", "robots", "providers/b.example")
+        for ext in ("atom", "rss", "json", "html")
     } | {"index.html"}
     assert after["feeds/ai.atom"] == before["feeds/ai.atom"]
 
@@ -117,7 +121,8 @@ def test_failed_write_leaves_previous_tree_whole(tmp_path, monkeypatch, capsys):
     capsys.readouterr()
     assert build(out, "--records", str(records)) == 1
     assert capsys.readouterr().err == (
-        f"frfeeds: cannot write {out}: No space left on device (the previous tree is unchanged; free some space and build again)\n"
+        f"frfeeds: cannot write {out}: No space left on device "
+        "(the previous tree is unchanged; free some space and build again)\n"
     )
     assert tree(out) == before
     assert leftovers(tmp_path) == []

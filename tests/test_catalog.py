@@ -3,7 +3,6 @@
 import json
 
 import feedparser
-
 from helpers import build, record_text, tree, write_record
 
 
@@ -42,7 +41,7 @@ def test_duplicate_ties_are_broken_by_path_not_read_order(tmp_path):
     titles = []
     for order in (("a.md", "b.md"), ("b.md", "a.md")):
         records = tmp_path / "-".join(order)
-        for name, title in zip(order, ("First", "Second")):
+        for name, title in zip(order, ("First", "Second"), strict=True):
             write_record(records, name, record_text(title=f"{title} in {name}", url=url))
         out = tmp_path / f"out-{len(titles)}"
         assert build(out, "--records", str(records)) == 0
@@ -54,7 +53,8 @@ def test_newer_unpublished_copy_withdraws_a_story(tmp_path):
     records = tmp_path / "records"
     url = "https://example.com/retracted"
     write_record(records, "v1.md", record_text(url=url))
-    write_record(records, "v2.md", record_text(url=url, extra="updatedDateTime: 2021-06-01T00:00:00Z\npublished: false"))
+    write_record(records, "v2.md",
+                 record_text(url=url, extra="updatedDateTime: 2021-06-01T00:00:00Z\npublished: false"))
     write_record(records, "other.md", record_text(url="https://example.com/other"))
     out = tmp_path / "out"
     assert build(out, "--records", str(records)) == 0
@@ -87,9 +87,11 @@ def test_reserved_topic_names_do_not_replace_other_feeds(tmp_path):
 
 def test_provider_slug_falls_back_to_web_url_host(tmp_path):
     records = tmp_path / "records"
-    text = record_text(url="https://www.News.Example.org/x").replace("provider:\n  name: Example\n  domain: example.com\n", "")
+    text = record_text(url="https://www.News.Example.org/x").replace(
+        "provider:\n  name: Example\n  domain: example.com\n", "")
     write_record(records, "a.md", text)
-    write_record(records, "b.md", record_text(url="https://example.com/b").replace("example.com\n", "WWW.Example.COM\n", 1))
+    write_record(records, "b.md",
+                 record_text(url="https://example.com/b").replace("example.com\n", "WWW.Example.COM\n", 1))
     out = tmp_path / "out"
     assert build(out, "--records", str(records)) == 0
     files = tree(out)
@@ -101,7 +103,8 @@ def test_feeds_hold_the_newest_n_newest_first_ties_by_id(tmp_path):
     records = tmp_path / "records"
     dates = ["2021-01-05", "2021-01-03", "2021-01-04", "2021-01-04", "2021-01-01", "2021-01-02"]
     for index, date in enumerate(dates):
-        write_record(records, f"{index}.md", record_text(url=f"https://example.com/{5 - index}", date=f"{date}T10:00:00Z"))
+        write_record(records, f"{index}.md",
+                     record_text(url=f"https://example.com/{5 - index}", date=f"{date}T10:00:00Z"))
     out = tmp_path / "out"
     assert build(out, "--records", str(records), "--limit", "4") == 0
     for path in ("feeds/all.atom", "feeds/ai.rss", "feeds/providers/example.com.atom"):

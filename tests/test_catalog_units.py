@@ -10,9 +10,10 @@ import datetime as dt
 import itertools
 
 from frfeeds.catalog import EPOCH, Feed, Selection, build_catalog, newest_first, select
+from frfeeds.config.loading import load_settings
 from frfeeds.query import Query
 from frfeeds.records import Provider, Summary, Topic
-from frfeeds.settings import KINDS, CustomFeed, Feeds, load_settings
+from frfeeds.settings import KINDS, CustomFeed, Feeds
 
 UTC = dt.timezone.utc
 MAY = dt.datetime(2021, 5, 17, 4, 8, tzinfo=UTC)
@@ -149,7 +150,8 @@ def test_catalog_has_all_then_topics_then_providers_each_sorted():
     by_path = {feed.path: feed for feed in feeds}
     assert by_path["feeds/all"].description == "Every story, newest first"
     assert by_path["feeds/ai"].description == "Stories on AI, newest first"
-    assert by_path["feeds/providers/news.example.org"].description == "Stories from Example News (news.example.org), newest first"
+    assert by_path["feeds/providers/news.example.org"].description == (
+        "Stories from Example News (news.example.org), newest first")
     assert by_path["feeds/all"].entries == (records[2], records[0], records[1])  # one date: by id (URL)
     assert by_path["feeds/robotics"].entries == by_path["feeds/ai"].entries == (records[0],)
     assert by_path["feeds/providers/b.example.net"].entries == (records[2],)
@@ -285,11 +287,14 @@ def test_min_entries_spares_the_all_feed_and_custom_feeds():
     feeds = build_catalog(MIXED[:1], 50, Feeds(min_entries=5, custom=(nothing,)))
     assert kinds_of(feeds) == [("all", "feeds/all"), ("custom", "feeds/nothing")]
     assert feeds[1].entries == () and feeds[1].updated == EPOCH  # its URL stays; it is empty
-    assert kinds_of(build_catalog([], 50, Feeds(custom=(nothing,)))) == [("all", "feeds/all"), ("custom", "feeds/nothing")]
+    assert kinds_of(build_catalog([], 50, Feeds(custom=(nothing,)))) == [("all", "feeds/all"),
+                                                                    ("custom", "feeds/nothing")]
 
 
 def test_include_and_exclude_topics_choose_topic_feeds_only():
-    topics = lambda settings: [feed.path for feed in build_catalog(MIXED, 50, settings) if feed.kind == "topic"]
+    def topics(settings):
+        return [feed.path for feed in build_catalog(MIXED, 50, settings) if feed.kind == "topic"]
+
     assert topics(Feeds(include_topics=("ai", "azure"))) == ["feeds/ai", "feeds/azure"]
     assert topics(Feeds(exclude_topics=("ai", "power-apps"))) == ["feeds/azure", "feeds/robotics"]
     assert topics(Feeds(include_topics=("ai", "azure"), exclude_topics=("azure",))) == ["feeds/ai"]  # exclude wins
@@ -301,7 +306,8 @@ def test_include_and_exclude_topics_choose_topic_feeds_only():
 
 def test_include_and_exclude_take_labels_as_settings_read_them():
     settings = load_settings({"FRFEEDS_FEEDS_INCLUDE_TOPICS": "Power Apps, AI", "FRFEEDS_FEEDS_EXCLUDE_TOPICS": "ai"})
-    assert [feed.path for feed in build_catalog(MIXED, 50, settings.feeds) if feed.kind == "topic"] == ["feeds/power-apps"]
+    topics = [feed.path for feed in build_catalog(MIXED, 50, settings.feeds) if feed.kind == "topic"]
+    assert topics == ["feeds/power-apps"]
 
 
 def test_custom_feeds_hold_what_their_query_selects_newest_first_in_the_settings_order():
@@ -316,14 +322,16 @@ def test_custom_feeds_hold_what_their_query_selects_newest_first_in_the_settings
     by_path = {feed.path: feed for feed in feeds}
     assert [feed.path for feed in feeds if feed.kind == "custom"] == ["feeds/videos", "feeds/apps", "feeds/ai-videos",
                                                                       "feeds/tv-or-ai"]
-    urls = lambda path: [record.url.rsplit("/", 1)[1] for record in by_path[path].entries]
+    def urls(path):
+        return [record.url.rsplit("/", 1)[1] for record in by_path[path].entries]
+
     assert urls("feeds/videos") == ["2", "3"]
     assert urls("feeds/apps") == ["4"]  # 3 is Azure at 40; 5 is Azure without a quality
     assert urls("feeds/ai-videos") == ["2"]
     assert urls("feeds/tv-or-ai") == []
     apps = by_path["feeds/apps"]
-    assert (apps.kind, apps.title, apps.description, apps.query) == ("custom", "Azure and Power Apps, quality 60 or more",
-                                                                      "The best", chosen[1].query)
+    assert (apps.kind, apps.title, apps.description, apps.query) == (
+        "custom", "Azure and Power Apps, quality 60 or more", "The best", chosen[1].query)
     assert by_path["feeds/ai-videos"].description == "AI videos, newest first"  # none given
 
 
@@ -346,7 +354,8 @@ def test_since_counts_back_from_the_newest_record_never_the_clock():
 
 def test_a_custom_slug_takes_the_name_and_the_topic_gets_topic_added():
     records = MIXED + [summary("https://example.com/6", published=day(4), topics=(("ai-topic", "AI topic"),)),
-                       summary("https://example.com/7", published=day(5), topics=(("ai", "AI"), ("ai-topic", "AI topic")))]
+                       summary("https://example.com/7", published=day(5),
+                               topics=(("ai", "AI"), ("ai-topic", "AI topic")))]
     chosen = (custom("ai", "My AI", types=["video"]),)
     feeds = build_catalog(records, 50, Feeds(custom=chosen))
     by_path = {feed.path: feed for feed in feeds}
@@ -359,7 +368,8 @@ def test_a_custom_slug_takes_the_name_and_the_topic_gets_topic_added():
     assert len(set(paths_)) == len(paths_) and "feeds/ai-topic-topic" in paths_
     assert "feeds/ai-topic" not in [feed.path for feed in chain if feed.kind == "topic"]
     excluded = build_catalog(records, 50, Feeds(exclude_topics=("ai",), custom=chosen))  # by the topic's own slug
-    assert [record.url.rsplit("/", 1)[1] for record in {f.path: f for f in excluded}["feeds/ai-topic"].entries] == ["7", "6"]
+    ai_topic = {f.path: f for f in excluded}["feeds/ai-topic"]
+    assert [record.url.rsplit("/", 1)[1] for record in ai_topic.entries] == ["7", "6"]
 
 
 def test_custom_feeds_see_only_what_select_publishes():

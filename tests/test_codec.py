@@ -21,7 +21,8 @@ def full_record(variant: int = 0) -> Record:
     n, when = str(variant), WHEN + dt.timedelta(days=variant, microseconds=variant)
     return Record(
         path=f"a/b{n}.md", title=f"Title {n}", url=f"https://example.com/a{n}", published_at=when,
-        provider=Provider(f"CBS News {n}", f"cbsnews{n}.com", f"/logos/cbs{n}.png"), updated_at=when + dt.timedelta(days=1),
+        provider=Provider(f"CBS News {n}", f"cbsnews{n}.com", f"/logos/cbs{n}.png"),
+        updated_at=when + dt.timedelta(days=1),
         excerpt=f"Excerpt {n}", original_url=f"https://example.org/o{n}", amp_url=f"https://example.com/amp{n}",
         cdn_amp_url=f"https://cdn.example.com/amp{n}", type=f"video{n}", category=f"news{n}", quality=137 + variant,
         heat=-3 - variant, is_published=bool(variant), is_removed=not variant,
@@ -187,4 +188,4 @@ def test_the_cache_stamp_holds_the_codec_format_and_the_codec_needs_no_cache():
     assert "frfeeds.read.codec" in imported("frfeeds.read.codec")
     assert "frfeeds.read.cache" not in imported("frfeeds.read.codec")
     # a rebuild in which nothing changed opens no cache: it imports neither the codec nor the model
-    assert not {"frfeeds.read.codec", "frfeeds.records"} & set(imported("frfeeds.write"))
+    assert not {"frfeeds.read.codec", "frfeeds.records"} & set(imported("frfeeds.build"))

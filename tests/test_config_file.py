@@ -9,10 +9,13 @@ from pathlib import Path
 
 import feedparser
 import pytest
-
 from helpers import REPO, SEEDS, run_cli, tree
+
 from frfeeds.app import create_app
-from frfeeds.settings import ROWS, TABLE, Settings, get, load_settings, starter_file
+from frfeeds.config.loading import load_settings
+from frfeeds.config.starter import starter_file
+from frfeeds.config.table import ROWS, TABLE, get
+from frfeeds.settings import Settings
 
 FULL = """
 records = "records"
@@ -75,7 +78,8 @@ def site(tmp_path):
 def test_every_key_of_a_full_file_is_read(site):
     settings = load_settings({}, config=site / "frfeeds.toml")
     assert settings.records == site / "records" and settings.cache == site / "cache"
-    assert (settings.base_url, settings.limit, settings.amp, settings.include_unpublished, settings.reload_interval) == (
+    assert (settings.base_url, settings.limit, settings.amp, settings.include_unpublished,
+            settings.reload_interval) == (
         "https://news.example.org/feeds", 2, False, True, 30.0)
     assert settings.site.title == "Example News" and settings.site.feed_title == "{site} · {feed}"
     assert settings.site.url == "https://news.example.org/" and settings.site.rights == "© 2021 Example News"
@@ -86,7 +90,7 @@ def test_every_key_of_a_full_file_is_read(site):
     assert (settings.deploy.target, settings.deploy.endpoint, settings.deploy.region) == (
         "s3://news-feeds/site", "http://127.0.0.1:9000", "auto")
     assert (settings.deploy.max_deletes, settings.deploy.max_delete_percent) == (5, 50)
-    assert {key for key in ROWS} == {key for key in _keys(FULL)}, "FULL must set every key"
+    assert set(ROWS) == set(_keys(FULL)), "FULL must set every key"
 
 
 def _keys(text):
@@ -125,7 +129,8 @@ def test_the_file_in_the_current_folder_and_frfeeds_config(site, tmp_path):
     result = run_cli("build", "out2", cwd=site, env={"FRFEEDS_CONFIG": str(other)})  # instead of ./frfeeds.toml
     assert result.returncode == 0, result.stderr
     assert json.loads(tree(site / "out2")["feeds/ai.json"])["language"] == "de"
-    result = run_cli("build", "out3", "--config", str(site / "frfeeds.toml"), cwd=site, env={"FRFEEDS_CONFIG": str(other)})
+    result = run_cli("build", "out3", "--config", str(site / "frfeeds.toml"), cwd=site,
+                     env={"FRFEEDS_CONFIG": str(other)})
     assert json.loads(tree(site / "out3")["feeds/all.json"])["language"] == "fr-CA"  # --config wins
 
 
@@ -161,13 +166,16 @@ def test_environment_and_options_beat_the_file(site):
      "feeds.custom[1].slug: must be a feed name of lowercase letters, digits and '-' (ai-videos), not 'AI Videos'"),
     ('[[feeds.custom]]\nslug = "all"\ntitle = "x"\ntopics = ["AI"]',
      "feeds.custom[1].slug: 'all' is taken by the feed tree (all, providers)"),
-    ('[[feeds.custom]]\nslug = "a"\ntitle = "A"\ntopics = ["AI"]\n[[feeds.custom]]\nslug = "a"\ntitle = "B"\ntypes = ["video"]',
+    ('[[feeds.custom]]\nslug = "a"\ntitle = "A"\ntopics = ["AI"]\n'
+     '[[feeds.custom]]\nslug = "a"\ntitle = "B"\ntypes = ["video"]',
      "feeds.custom[2].slug: 'a' names another custom feed too"),
     ('[[feeds.custom]]\nslug = "a"\ntitle = "A"', "feeds.custom[1]: selects every record: give at least one of"),
     ('[[feeds.custom]]\nslug = "a"\ntitle = "A"\nsince = "a month"',
      "feeds.custom[1].since: must be an age such as '30 days', '12 hours' or '2 weeks', not 'a month'"),
-    ('[[feeds.custom]]\nslug = "a"\ntitle = "A"\nmin_quality = "60"', "feeds.custom[1].min_quality: must be a whole number"),
-    ('[[feeds.custom]]\nslug = "a"\ntitle = "A"\ntopic = ["AI"]', "feeds.custom[1].topic: unknown key; did you mean topics?"),
+    ('[[feeds.custom]]\nslug = "a"\ntitle = "A"\nmin_quality = "60"',
+     "feeds.custom[1].min_quality: must be a whole number"),
+    ('[[feeds.custom]]\nslug = "a"\ntitle = "A"\ntopic = ["AI"]',
+     "feeds.custom[1].topic: unknown key; did you mean topics?"),
     ("limit = ", "is not valid TOML: Invalid value (at line 1, column 9)"),
     ("limit = 1\nlimit = 2", "is not valid TOML"),
 ])
@@ -184,7 +192,8 @@ def test_a_bad_file_is_one_line_naming_the_file_the_key_and_the_reason(tmp_path,
 
 def test_a_named_file_must_exist_and_be_text(tmp_path):
     result = run_cli("build", "out", "--config", "missing.toml", cwd=tmp_path)
-    assert result.returncode == 2 and result.stderr == "frfeeds: error: missing.toml: cannot be read: No such file or directory\n"
+    assert result.returncode == 2
+    assert result.stderr == "frfeeds: error: missing.toml: cannot be read: No such file or directory\n"
     result = run_cli("build", "out", cwd=tmp_path, env={"FRFEEDS_CONFIG": str(tmp_path / "gone.toml")})
     assert result.returncode == 2 and "gone.toml: cannot be read: No such file or directory" in result.stderr
     (tmp_path / "latin1.toml").write_bytes(b'[site]\ntitle = "Caf\xe9"\n')

@@ -17,10 +17,10 @@ from urllib.parse import urlsplit
 import listparser
 import pytest
 import yaml
-
-import frfeeds.site
-from frfeeds.app import create_app
 from helpers import build, check_tree_valid, run_cli, shared_path, tree
+
+import frfeeds.plan
+from frfeeds.app import create_app
 
 #: Builds the whole real corpus.
 pytestmark = pytest.mark.slow
@@ -128,10 +128,11 @@ def test_each_custom_feed_holds_exactly_what_its_rules_select(stories, built):
     _, files = built
     newest = max(story.published for story in stories)
     for slug, rule in RULES.items():
-        expected = expected_ids(stories, lambda story: rule(story, newest))
+        expected = expected_ids(stories, lambda story, rule=rule: rule(story, newest))
         assert ids(files, f"feeds/{slug}") == expected, slug
     sizes = {slug: len(ids(files, f"feeds/{slug}")) for slug in RULES}
-    assert sizes == {"diablo-videos": 31, "azure": 169, "msn-youtube-last-year": 16, "ai-videos": 0}, sizes  # none trivial
+    # none trivial
+    assert sizes == {"diablo-videos": 31, "azure": 169, "msn-youtube-last-year": 16, "ai-videos": 0}, sizes
     titles = {slug: json.loads(files[f"feeds/{slug}.json"])["title"] for slug in RULES}
     assert titles["azure"] == "Azure and Power Apps, quality 60 or more"
     assert json.loads(files["feeds/azure.json"])["description"] == "The best of Azure and Power Apps"
@@ -190,13 +191,14 @@ def site(tmp_path) -> Path:
 def rendered(monkeypatch) -> list[str]:
     """The paths of the feeds each build renders: the real render_feeds, watched."""
     paths: list[str] = []
-    real = frfeeds.site.render_feeds
+    real = frfeeds.plan.render_feeds
 
-    def watched(plan, feeds, workers=1):
-        paths.extend(feed.path for feed in feeds)
-        return real(plan, feeds, workers)
+    def watched(inputs, work, workers=1):
+        work = list(work)
+        paths.extend(feed.path for feeds, _ in work for feed in feeds)
+        return real(inputs, work, workers)
 
-    monkeypatch.setattr(frfeeds.site, "render_feeds", watched)
+    monkeypatch.setattr(frfeeds.plan, "render_feeds", watched)
     return paths
 
 
@@ -232,7 +234,8 @@ def test_an_edited_record_rebuilds_only_the_feeds_that_hold_it(site, rendered, c
     assert after.keys() == before.keys()
     changed = {path for path in after if after[path] != before[path]}
     assert {feed_of(path) for path in changed if path.startswith("feeds/")} == holding
-    assert {path for path in changed if feed_of(path) in holding} == {path for path in after if feed_of(path) in holding}
+    assert ({path for path in changed if feed_of(path) in holding}
+            == {path for path in after if feed_of(path) in holding})
     assert changed_count(summary) == len(changed), summary
     for path in changed - {"index.html", "feeds.opml"}:
         assert b"Power Apps portals, retitled" in (site / "out" / path).read_bytes(), path

@@ -15,13 +15,13 @@ import uuid
 from pathlib import Path
 
 import pytest
+from helpers import REPO, SEEDS, build, run_cli, shared_path, tree
 
 from frfeeds.deploy.headers import ARCHIVE_KIND, HEAD, KINDS, PAGE, content_type, headers_for, kind_of, upload_rank
 from frfeeds.deploy.local import LocalFile
 from frfeeds.deploy.plan import Plan, plan_deploy
 from frfeeds.deploy.target import Target, parse_target
-from frfeeds.serve.served import MEDIA_TYPES
-from helpers import REPO, SEEDS, build, run_cli, shared_path, tree
+from frfeeds.render.outputs import MEDIA_TYPES
 
 ACCESS = {"AWS_ACCESS_KEY_ID": "frfeeds-test", "AWS_SECRET_ACCESS_KEY": "frfeeds-secret",
           "AWS_DEFAULT_REGION": "us-east-1"}
@@ -113,7 +113,8 @@ def test_the_readme_table_says_what_the_policy_does():
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     section = readme.split("## Deployment", 1)[1].split("\n## ", 1)[0]
     for kind in KINDS:
-        assert re.search(rf"^\|[^\n]*{re.escape(kind.name)}[^\n]*`{re.escape(kind.cache_control)}`", section, re.M), kind
+        row = rf"^\|[^\n]*{re.escape(kind.name)}[^\n]*`{re.escape(kind.cache_control)}`"
+        assert re.search(row, section, re.M), kind
     for ext, media_type in MEDIA_TYPES.items():
         assert f"`.{ext}`" in section and f"`{media_type}; charset=utf-8`" in section, ext
 
@@ -220,8 +221,8 @@ def deploy(s3: S3Server, *args: str, **env: str) -> subprocess.CompletedProcess:
 
 def uploaded(result: subprocess.CompletedProcess) -> tuple[int, int, int]:
     """(uploaded, unchanged, deleted) from deploy's summary line."""
-    match = re.fullmatch(r"frfeeds: deployed \S+ to s3://\S+: ([\d,]+) uploaded, ([\d,]+) unchanged, ([\d,]+) deleted\n",
-                         result.stdout)
+    summary = r"frfeeds: deployed \S+ to s3://\S+: ([\d,]+) uploaded, ([\d,]+) unchanged, ([\d,]+) deleted\n"
+    match = re.fullmatch(summary, result.stdout)
     assert match and result.returncode == 0, result.stdout + result.stderr
     return tuple(int(number.replace(",", "")) for number in match.groups())
 
@@ -272,7 +273,8 @@ def test_deploys_then_changes_only_what_changed_heads_last(s3, tmp_path, records
         f"frfeeds: dry run: would deploy {out} to s3://{bucket}/site: {len(changed)} to upload,")
     assert [line.split()[:2] for line in dry.stdout.splitlines()[:-1]] == [
         ["upload", path] for path in sorted(changed, key=lambda path: (upload_rank(path), path))]
-    assert len(s3.requests(bucket, "PUT")) == puts and s3.objects(bucket, "site") == first  # the dry run changed nothing
+    # the dry run changed nothing
+    assert len(s3.requests(bucket, "PUT")) == puts and s3.objects(bucket, "site") == first
     assert uploaded(deploy(s3, str(out), f"s3://{bucket}/site")) == (len(changed), len(second) - len(changed), 0)
     sent = [key.removeprefix("site/") for key in s3.requests(bucket, "PUT")[puts:]]
     assert sorted(sent) == sorted(changed)

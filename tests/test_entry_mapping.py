@@ -1,11 +1,10 @@
-"""The entry mapping of DESIGN.md, read back from the seeds with real parsers."""
+"""The entry mapping of ../shared/DESIGN.md, read back from the seeds with real parsers."""
 
 import json
 import re
 
 import feedparser
 import pytest
-
 from helpers import SEEDS, build, tree
 
 CBS = "https://www.cbsnews.com/video/facial-recognition-video-60-minutes-2021-05-16/"
@@ -42,7 +41,8 @@ def test_atom_entry_mapping(seeds_tree):
     assert "Related coverage" in entry.content[0].value and RELATED in entry.content[0].value
     assert entry.published == "2021-05-17T04:08:00+00:00" and entry.updated == "2021-05-17T04:08:00+00:00"
     assert entry.author_detail.name == "CBS News" and entry.author_detail.href == "https://cbsnews.com"
-    assert [(tag.term, tag.label) for tag in entry.tags] == [("computer-vision", "Computer Vision"), ("ai", "AI"), ("article", "article")]
+    assert [(tag.term, tag.label) for tag in entry.tags] == [
+        ("computer-vision", "Computer Vision"), ("ai", "AI"), ("article", "article")]
     assert [tag.scheme for tag in entry.tags] == [f"{BASE}/feeds/"] * 2 + [f"{BASE}/types/"]  # type: its own scheme
     assert entry.media_content[0]["width"] == "1200" and entry.media_content[0]["height"] == "630"
     assert entry.media_thumbnail[0]["url"].startswith("https://cbsnews2.cbsistatic.com/")
@@ -83,7 +83,8 @@ def test_every_absolute_url_of_ours_starts_with_the_base_url(seeds_tree):
     for path, data in seeds_tree.items():
         text = data.decode()
         if path.endswith(".atom"):
-            ours = re.findall(r"<id>(http[^<]*/feeds/[^<]*)</id>", text) + re.findall(r'href="([^"]+)" rel="self"', text)
+            ours = (re.findall(r"<id>(http[^<]*/feeds/[^<]*)</id>", text)
+                    + re.findall(r'href="([^"]+)" rel="self"', text))
         elif path.endswith(".rss"):
             ours = re.findall(r'<atom:link href="([^"]+)" rel="self"', text)
         elif path.endswith(".json"):
@@ -109,6 +110,7 @@ def test_index_lists_every_feed_with_count_and_newest_date(seeds_tree):
     feeds = sorted({path.rsplit(".", 1)[0] for path in seeds_tree if path.startswith("feeds/")})
     for feed in feeds:
         assert f'href="{feed}.atom"' in index and f'href="{feed}.json"' in index, feed
-    assert '<link rel="alternate" type="application/atom+xml" title="AI (Atom)" href="https://feeds.example.org/news/feeds/ai.atom">' in index
+    assert ('<link rel="alternate" type="application/atom+xml" title="AI (Atom)" '
+            'href="https://feeds.example.org/news/feeds/ai.atom">') in index
     assert ('<td><a href="feeds/providers/cbsnews.com.html">CBS News</a></td><td class="n">1</td>'
             "<td>2021-05-17 04:08 UTC</td>") in index

@@ -7,10 +7,10 @@ import sys
 
 import pytest
 import yaml
+from helpers import SEEDS, shared_path, tree
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from helpers import SEEDS, shared_path, tree
 from frfeeds import clean
 from frfeeds.read.blockyaml import UNSUPPORTED, read_block
 from frfeeds.read.frontmatter import FastSafeLoader, _plain_value, parse_front_matter, split_front_matter
@@ -171,7 +171,8 @@ BLOCK_LINES = st.builds(
 
 @pytest.mark.slow
 @settings(max_examples=1500, deadline=None)
-@given(st.lists(st.one_of(BLOCK_LINES, st.sampled_from(["", "  ", "# c", "  # c"])), min_size=1, max_size=8).map("\n".join))
+@given(st.lists(st.one_of(BLOCK_LINES, st.sampled_from(["", "  ", "# c", "  # c"])), min_size=1, max_size=8)
+       .map("\n".join))
 def test_block_reader_agrees_on_generated_lines(text):
     assert_block_reader_agrees(text)
 
@@ -274,12 +275,14 @@ def test_clean_text_equals_its_general_version(text):
     assert clean.clean_text(text) == slow_clean_text(text)
 
 
-@pytest.mark.parametrize("text", MOJIBAKE + ["\x80", "a\x9db", "x\ufeffy", "\u206a", "Ã©\ufffd", "вЂ\ufffd", "\x1b[1mbold"])
+@pytest.mark.parametrize("text", MOJIBAKE + ["\x80", "a\x9db", "x\ufeffy", "\u206a", "Ã©\ufffd", "вЂ\ufffd",
+                                             "\x1b[1mbold"])
 def test_mojibake_and_control_samples_get_ftfy(text):
     assert clean.clean_text(text) == slow_clean_text(text)
 
 
-URL_PATH_PIECES = st.sampled_from(["/", "?", "#", "%", "%2F", "%zz", "[", "]", "|", " ", "é", "/pokémon", "&", "=", "@", ":",
+URL_PATH_PIECES = st.sampled_from(["/", "?", "#", "%", "%2F", "%zz", "[", "]", "|", " ", "é", "/pokémon", "&",
+                                    "=", "@", ":",
                                     "~", "'", "\\", "^", "`", "{", "}", '"', "<", ">", "â€“", "a", "Z", "0", "-", "."])
 URLS = st.one_of(
     st.builds("{}://{}{}{}".format, st.sampled_from(["http", "https", "HTTPS", "ftp", "javascript"]),

@@ -17,8 +17,8 @@ import time
 from pathlib import Path
 
 import pytest
-
 from helpers import SEEDS, every_file, obey_permissions, record_text, run_cli, write_record
+
 from frfeeds.read.cache import cache_file
 
 NOBODY = 65534
@@ -243,7 +243,7 @@ def test_full_disk_is_one_line_and_the_old_tree_stands(tmp_path, tmpfs):
     filler.unlink()
     assert every_file(disk) == before  # no staging folder, no lock
     again = cli("build", out, "--records", records)
-    assert again.returncode == 0 and "feeds/fresh.atom" in {p for p in every_file(out)}
+    assert again.returncode == 0 and "feeds/fresh.atom" in set(every_file(out))
 
 
 def test_file_size_limit_is_one_line_and_the_old_tree_stands(tmp_path):
@@ -355,7 +355,8 @@ def test_unusable_cache_is_one_warning_and_the_build_runs_without(shared_dir, tm
     for _ in range(2):
         result = cli("build", out, "--records", records, "--cache", cache, as_user=True)
         assert result.returncode == 0, result.stderr
-        assert len(lines(result.stderr)) == 1 and result.stderr.startswith("frfeeds: warning: parse cache "), result.stderr
+        assert len(lines(result.stderr)) == 1, result.stderr
+        assert result.stderr.startswith("frfeeds: warning: parse cache "), result.stderr
         assert result.stderr.rstrip().endswith("; going on without a cache")
         assert every_file(out) == every_file(expected)
     if case == "file cannot be opened":
@@ -453,7 +454,7 @@ def test_simultaneous_builds_take_turns_and_end_right(tmp_path, generated):
     builds = [subprocess.Popen(command + (["--no-cache"] if index % 2 else []), stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True) for index in range(4)]
     results = [(build.communicate(timeout=300), build.returncode) for build in builds]
-    for (stdout, stderr), status in results:
+    for (_, stderr), status in results:
         assert status == 0, stderr
         assert set(lines(stderr)) <= {f"frfeeds: waiting for another build of {out} to finish"}
     assert every_file(out) == every_file(expected)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from helpers import build, record_text, tree, write_record
 
 RECORDS = [  # (name, topics, provider domain, type)
@@ -107,7 +106,8 @@ since = "2 days"
 def test_topic_categories_name_the_topic_feed_a_custom_feed_renamed(tmp_path, records, monkeypatch):
     """With a custom feed called ai, the topic AI's feed is feeds/ai-topic: entries'
     Atom categories and RSS domains say so, not the custom feed's name."""
-    feeds_built(tmp_path, records, monkeypatch, '[[feeds.custom]]\nslug = "ai"\ntitle = "AI videos"\ntypes = ["video"]\n')
+    feeds_built(tmp_path, records, monkeypatch,
+                '[[feeds.custom]]\nslug = "ai"\ntitle = "AI videos"\ntypes = ["video"]\n')
     atom = (tmp_path / "out/feeds/all.atom").read_text()
     assert 'term="ai-topic"' in atom and 'term="ai"' not in atom and 'term="azure"' in atom
     feeds_built(tmp_path, records, monkeypatch, "")  # the custom feed gone: the topic has its name back

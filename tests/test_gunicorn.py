@@ -14,9 +14,8 @@ from pathlib import Path
 
 import feedparser
 import pytest
-from reader import make_reader
-
 from helpers import REPO, SEEDS, build, record_text, tree, write_record
+from reader import make_reader
 
 #: Every test but the Procfile's starts a server process.
 pytestmark = pytest.mark.slow

@@ -13,12 +13,12 @@ import feedparser
 import listparser
 import pytest
 import yaml
+from helpers import SEEDS, build, check_tree_valid, record_text, shared_path, tree, write_record
+from test_catalog_units import summary
 
 from frfeeds.catalog import Feed
 from frfeeds.render.masthead import masthead, provider_logo, resolve
 from frfeeds.settings import Settings, Site
-from helpers import SEEDS, build, check_tree_valid, record_text, shared_path, tree, write_record
-from test_catalog_units import summary
 
 BASE = "https://feeds.example.org"
 SITE = {
@@ -82,7 +82,8 @@ def check_identity(files: dict[str, bytes]) -> dict[str, str | None]:
             assert icon == SITE["icon"] and atom.logo == rss.image.href == SITE["logo"]
     opml = listparser.parse(files["feeds.opml"])
     assert opml.meta.title == SITE["title"] and opml.meta.author == {"name": SITE["author"]}
-    assert {feed.title for feed in opml.feeds} == {json.loads(files[f"{name}.json"])["title"] for name in feed_names(files)}
+    titles = {json.loads(files[f"{name}.json"])["title"] for name in feed_names(files)}
+    assert {feed.title for feed in opml.feeds} == titles
     index = files["index.html"].decode()
     for text in ('<html lang="en-GB">', "<title>Example News</title>", "<h1>Example News</h1>",
                  f'<link rel="icon" href="{SITE["icon"]}">', SITE["description"], "© 2021 Example News &amp; Co",
@@ -144,7 +145,8 @@ def test_a_provider_feed_shows_the_newest_usable_logo(tmp_path, capsys):
     logo = lambda url: f"  images:\n    - url: {json.dumps(url)}\n"  # noqa: E731
     def story(name, date, url):
         text = record_text(url=f"https://example.com/{name}", date=date)
-        write_record(records, f"{name}.md", text.replace("  domain: example.com\n", "  domain: example.com\n" + (logo(url) if url else "")))
+        with_logo = "  domain: example.com\n" + (logo(url) if url else "")
+        write_record(records, f"{name}.md", text.replace("  domain: example.com\n", with_logo))
     story("newest", "2021-05-20T00:00:00Z", None)  # no logo: the next one's counts
     story("relative", "2021-05-19T00:00:00Z", "/img/relative.png")  # no site.url: not usable
     story("absolute", "2021-05-18T00:00:00Z", "https://cdn.example.com/logo.png")
@@ -177,8 +179,8 @@ def test_masthead_units():
     assert provider_logo(entries, Site()) == "https://e.example/l.png"
     assert provider_logo(entries, site) == "https://news.example.org/rel.png"
     settings = Settings(site=site)
-    topic = masthead(Feed("feeds/ai", "topic", "AI", "", tuple(entries)), settings)
-    provider = masthead(Feed("feeds/providers/e.example", "provider", "E", "", tuple(entries)), settings)
+    topic = masthead(Feed("feeds/ai", "topic", "AI", "", tuple(entries)), settings.render)
+    provider = masthead(Feed("feeds/providers/e.example", "provider", "E", "", tuple(entries)), settings.render)
     assert (topic.icon, topic.logo, topic.image, topic.home) == (site.icon, None, site.icon, site.url)
     assert provider.icon == provider.logo == "https://news.example.org/rel.png"
     assert provider.page == "http://localhost:8000/feeds/providers/e.example.html"
@@ -224,7 +226,7 @@ def test_many_site_relative_logos_are_a_few_examples_and_a_count(tmp_path, capsy
     records = tmp_path / "records"
     for n in range(8):
         write_record(records, f"r{n}.md", record_text(url=f"https://p{n}.example.com/s", extra=(
-            "provider:\n  name: P\n  domain: p%d.example.com\n  images:\n    - url: /logo%d.png" % (n, n)))
+            f"provider:\n  name: P\n  domain: p{n}.example.com\n  images:\n    - url: /logo{n}.png"))
             .replace("provider:\n  name: Example\n  domain: example.com\n", ""))
     assert build(tmp_path / "out", "--records", str(records), "--no-cache", "-q") == 0
     captured = capsys.readouterr()

@@ -5,7 +5,6 @@ import json
 import os
 
 import pytest
-
 from helpers import build, check_tree_valid, record_text, tree, write_record
 
 GOOD = record_text(title="The good story", url="https://example.com/good")
@@ -44,15 +43,18 @@ HOSTILE = {
     "alias_bomb": (ALIAS_BOMB, "front matter", "alias bomb"),
     "recursive_alias": ("---\ntopics: &a [*a]\ntitle: t\n---\n", "front matter", ""),
     # 50,000 levels crash libyaml's C loader outright (segfault), in every style
-    "deep_flow_sequence": ("---\ntitle: " + "[" * 50_000 + "]" * 50_000 + "\n---\n", "front matter", "nested too deeply"),
-    "deep_flow_mapping": ("---\ntitle: " + "{a: " * 50_000 + "1" + "}" * 50_000 + "\n---\n", "front matter", "nested too deeply"),
+    "deep_flow_sequence": ("---\ntitle: " + "[" * 50_000 + "]" * 50_000 + "\n---\n", "front matter",
+                           "nested too deeply"),
+    "deep_flow_mapping": ("---\ntitle: " + "{a: " * 50_000 + "1" + "}" * 50_000 + "\n---\n", "front matter",
+                          "nested too deeply"),
     "deep_block_sequence": ("---\ntitle:\n" + "- " * 50_000 + "x\n---\n", "front matter", "nested too deeply"),
     # values YAML's own constructors refuse: a crash of the whole build before
     "impossible_date": (record_text(date="2019-02-30"), "front matter", "'2019-02-30' is not a valid timestamp"),
     "zone_out_of_range": (record_text(date="2019-01-01T00:00:00+99:00"), "front matter", "not a valid timestamp"),
     "year_zero": (record_text(date="0000-01-01"), "front matter", "not a valid timestamp"),
     "huge_integer": (record_text(extra="quality: " + "1" * 5000), "front matter", "is not a valid int"),
-    "tagged_bad_bool": (record_text(extra="published: !!bool maybe"), "front matter", "line 10: 'maybe' is not a valid bool"),
+    "tagged_bad_bool": (record_text(extra="published: !!bool maybe"), "front matter",
+                        "line 10: 'maybe' is not a valid bool"),
     "tagged_bad_timestamp": (record_text(date="!!timestamp soon"), "front matter", "'soon' is not a valid timestamp"),
     "tagged_bad_int": (record_text(extra="heat: !!int hot"), "front matter", "'hot' is not a valid int"),
     # a set sends the document to SafeConstructor itself
@@ -61,7 +63,8 @@ HOSTILE = {
     "empty_title": (record_text(title="   "), "title", "is empty"),
     "title_is_mapping": (record_text().replace('title: "A story"', "title: {a: 1}"), "title", "must be text"),
     "missing_web_url": (record_text().replace('webUrl: "https://example.com/story"\n', ""), "webUrl", "is missing"),
-    "missing_date": (record_text().replace("publishedDateTime: 2021-05-17T04:08:00Z\n", ""), "publishedDateTime", "is missing"),
+    "missing_date": (record_text().replace("publishedDateTime: 2021-05-17T04:08:00Z\n", ""), "publishedDateTime",
+                     "is missing"),
     "unparseable_date": (record_text(date='"next tuesday-ish"'), "publishedDateTime", "is not a date"),
     "partial_date": (record_text(date='"March"'), "publishedDateTime", "not a whole date"),
     "number_as_date": (record_text(date="2021"), "publishedDateTime", "must be a date"),
@@ -110,7 +113,8 @@ def test_hostile_folder_builds_valid_feeds(tmp_path, capsys, atom_schema, json_f
     records = tmp_path / "records"
     write_record(records, "good.md", GOOD)
     for name, (content, _, _) in HOSTILE.items():
-        write_record(records, f"bad/{name}.md", content.replace("{canary}", "/nonexistent/x") if isinstance(content, str) else content)
+        write_record(records, f"bad/{name}.md",
+                     content.replace("{canary}", "/nonexistent/x") if isinstance(content, str) else content)
     out = tmp_path / "out"
     assert build(out, "--records", str(records)) == 0
     captured = capsys.readouterr()

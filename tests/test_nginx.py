@@ -17,10 +17,10 @@ import time
 from pathlib import Path
 
 import pytest
-
-from frfeeds.deploy.headers import ARCHIVE_KIND, HEAD, PAGE, headers_for
 from helpers import REPO, build, nginx, record_text, shared_path, tree, write_record
 from test_gunicorn import RELOAD, Server, free_port, slow_client
+
+from frfeeds.deploy.headers import ARCHIVE_KIND, HEAD, PAGE, headers_for
 
 pytestmark = pytest.mark.slow
 
@@ -110,8 +110,8 @@ def static_tree(tmp_path):
 
 
 def test_static_config_serves_every_file_with_the_policys_headers(tmp_path, static_tree):
-    server = Nginx(tmp_path / "nginx", render(TEMPLATES / "static.conf.template",
-                                               {"FRFEEDS_ROOT": str(static_tree), "FRFEEDS_LISTEN": "127.0.0.1:${PORT}"}))
+    values = {"FRFEEDS_ROOT": str(static_tree), "FRFEEDS_LISTEN": "127.0.0.1:${PORT}"}
+    server = Nginx(tmp_path / "nginx", render(TEMPLATES / "static.conf.template", values))
     try:
         files = tree(static_tree)
         kinds = {headers_for(path).cache_control for path in files}

@@ -12,7 +12,6 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-
 from helpers import DATA, SEEDS, browse, build, shared_path, tree, vnu
 from test_identity import BASE, SITE, build_site, site_config
 
@@ -83,7 +82,7 @@ def check_accessible(path: str, page: Page, language: str) -> None:
     assert page.lang == language, path
     assert len(page.h1) == 1 and page.h1[0].strip(), (path, page.h1)
     assert page.headings[0] == 1, path
-    for before, after in zip(page.headings, page.headings[1:]):
+    for before, after in zip(page.headings, page.headings[1:], strict=False):
         assert after <= before + 1, f"{path}: h{before} followed by h{after}"
     for image in page.images:
         assert "alt" in image, (path, image)
@@ -161,6 +160,23 @@ def test_pages_are_served_as_html_like_any_file(tmp_path):
         assert response.data == tree(built)[path], path
 
 
+def test_the_app_compiles_the_templates_when_it_is_made_so_no_request_reads_one(monkeypatch):
+    import jinja2
+
+    from frfeeds.app import create_app
+    from frfeeds.render import pages
+
+    pages._environment.cache_clear()  # no template compiled yet in this process
+    client = create_app({"RECORDS": str(SEEDS), "BASE_URL": "http://localhost"}).test_client()
+
+    def no_file(*args):
+        raise AssertionError("a request read a template file")
+
+    monkeypatch.setattr(jinja2.FileSystemLoader, "get_source", no_file)
+    for path in ("/", "/feeds/ai.html", "/feeds/providers/cbsnews.com.html"):
+        assert client.get(path).status_code == 200, path
+
+
 @pytest.mark.slow
 def test_corpus_pages_are_valid_html(tmp_path):
     """The shared corpus with the test config: the index and every feed page, through
@@ -220,7 +236,8 @@ def test_the_wheel_carries_the_templates(tmp_path):
 
     from helpers import REPO
 
-    result = subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", str(REPO), "-w", str(tmp_path)],
+    result = subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", str(REPO),
+                             "-w", str(tmp_path)],
                             capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-2000:]
     (wheel,) = tmp_path.glob("frfeeds-*.whl")

@@ -8,9 +8,9 @@ import re
 
 import pytest
 import yaml
-
-from helpers import check_tree_valid, run_cli, shared_path, tree
 from feedchecks import check_feeds_uris_and_text
+from helpers import check_tree_valid, run_cli, shared_path, tree
+
 from frfeeds.read.loader import load_records
 
 #: Builds the whole real corpus (module fixtures).
@@ -126,6 +126,8 @@ def test_corpus_urls_that_were_not_uris_become_uris(built):
     out, _ = built
     ids = {item["id"] for item in json.loads(tree(out)["feeds/all.json"])["items"]}
     # mojibake repaired, then percent-encoded; spaces encoded; curly quotes encoded
-    assert "https://www.msn.com/en-us/entertainment/gaming/best-diablo-4-settings-%E2%80%93-how-to-stop-diablo-4-killing-gpu/ar-AA192BEE" in ids
+    assert ("https://www.msn.com/en-us/entertainment/gaming/"
+            "best-diablo-4-settings-%E2%80%93-how-to-stop-diablo-4-killing-gpu/ar-AA192BEE") in ids
     assert "https://apnews.com/Business%20Wire/f12e6fa95a464ab0b5f0fb9b4b6db46c" in ids
-    assert any("hcl-technologies-earns-%E2%80%98sap-on-microsoft-azure-advanced-specialization%E2%80%99" in i for i in ids)
+    assert any("hcl-technologies-earns-%E2%80%98sap-on-microsoft-azure-advanced-specialization%E2%80%99" in i
+               for i in ids)

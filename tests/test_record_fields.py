@@ -9,8 +9,8 @@ import time
 
 import feedparser
 import pytest
-
 from helpers import SEEDS, build, record_text, run_cli, tree, write_record
+
 from frfeeds.read.cache import ParseCache
 from frfeeds.read.loader import load_records
 from frfeeds.records import MAX_IMAGES, MAX_RELATED, MAX_TOPICS
@@ -30,7 +30,8 @@ def test_removed_is_left_out_always_and_counted(tmp_path, capsys):
     out = tmp_path / "out"
     for flags, expected, counts in (
         ((), ["a", "e"], "left out 1 unpublished (published: false) and 2 removed (removed: true)"),
-        (("--include-unpublished",), ["a", "d", "e"], "left out 0 unpublished (published: false) and 2 removed (removed: true)"),
+        (("--include-unpublished",), ["a", "d", "e"],
+         "left out 0 unpublished (published: false) and 2 removed (removed: true)"),
     ):
         assert build(out, "--records", str(records), *flags) == 0
         assert [item["id"] for item in items(out)] == [f"https://example.com/{name}" for name in expected]
@@ -77,7 +78,8 @@ def test_design_caps_are_counted_once_not_reported(tmp_path, capsys):
     captured = capsys.readouterr()
     assert captured.err == ""
     assert MAX_RELATED == MAX_TOPICS  # as the summary line says
-    assert f"values dropped 0, long lists cut 4 (related and topics to {MAX_RELATED} items, images to {MAX_IMAGES})" in captured.out
+    assert (f"values dropped 0, long lists cut 4 (related and topics to {MAX_RELATED} items, "
+            f"images to {MAX_IMAGES})") in captured.out
     item = {i["id"]: i for i in items(out)}["https://example.com/long"]
     assert item["content_html"].count("<li>") == 50 and len(item["tags"]) == 50
     # the parse cache carries them apart from the problems it reports
@@ -126,5 +128,6 @@ def test_bad_language_is_a_usage_error_naming_its_source(tmp_path, source, value
     args, env = (["--language", value], {}) if source.startswith("--") else ([], {source: value})
     result = run_cli("build", str(tmp_path / "out"), "--records", str(SEEDS), *args, env=env)
     assert result.returncode == 2
-    assert result.stderr.startswith(f"frfeeds: error: {source} must be a language tag") and "Traceback" not in result.stderr
+    assert result.stderr.startswith(f"frfeeds: error: {source} must be a language tag")
+    assert "Traceback" not in result.stderr
     assert not (tmp_path / "out").exists()

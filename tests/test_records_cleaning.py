@@ -6,8 +6,8 @@ import json
 
 import feedparser
 import pytest
-
 from helpers import build, check_tree_valid, record_text, tree, write_record
+
 from frfeeds.clean import clean_date, clean_host, clean_text, clean_url, slugify
 
 NASTY_TITLE = 'Tom & Jerry <script>alert("x")</script> <Rust> ]]> \x01\x0b\x1f caf\u00c3\u00a9 \ufffe end'
@@ -20,7 +20,8 @@ CLEAN_EXCERPT = "The country’s biggest & best — 5 < 6 > 4"
 @pytest.fixture
 def nasty_tree(tmp_path):
     records = tmp_path / "records"
-    extra = f"excerpt: {json.dumps(NASTY_EXCERPT)}\nprovider:\n  name: {json.dumps('<i>Evil</i> & Co')}\n  domain: evil.example"
+    extra = (f"excerpt: {json.dumps(NASTY_EXCERPT)}\n"
+             f"provider:\n  name: {json.dumps('<i>Evil</i> & Co')}\n  domain: evil.example")
     text = record_text(title=NASTY_TITLE, url="https://example.com/a?x=1&y=2", extra="", topics=("AI & <ML>",))
     text = text.replace("provider:\n  name: Example\n  domain: example.com\n", "")
     text = text.replace("---\n", "", 1)

@@ -40,7 +40,8 @@ def test_minimal_record_takes_every_default():
         published_at=dt.datetime(2021, 5, 17, 4, 8, tzinfo=UTC), provider=Provider("example.com", "example.com"),
     )
     assert (record.updated_at, record.excerpt, record.type, record.quality, record.featured_html) == (None,) * 5
-    assert (record.is_published, record.is_removed, record.topics, record.images, record.related) == (True, False, (), (), ())
+    assert (record.is_published, record.is_removed, record.topics, record.images, record.related) == (
+        True, False, (), (), ())
     assert record.updated == record.published_at
     assert dropped == capped == []
 
@@ -52,7 +53,8 @@ def test_minimal_record_takes_every_default():
     (minimal(title="  <b></b> "), "title", "is empty"),
     (minimal(title=["x"]), "title", "must be text, not a list"),
     (minimal(publishedDateTime=None), "publishedDateTime", "is missing"),
-    (minimal(publishedDateTime="May 2021"), "publishedDateTime", "is not a whole date (year, month and day): 'May 2021'"),
+    (minimal(publishedDateTime="May 2021"), "publishedDateTime",
+     "is not a whole date (year, month and day): 'May 2021'"),
     (minimal(publishedDateTime="soon"), "publishedDateTime", "is not a date: 'soon'"),
     (minimal(webUrl=None), "webUrl", "is missing, and there is no originalUrl to link to instead"),
     (minimal(webUrl=""), "webUrl", "is empty, and there is no originalUrl to link to instead"),
@@ -104,7 +106,8 @@ def test_a_bad_optional_value_is_dropped_and_reported_the_record_kept():
         ampWebUrl="javascript:alert(1)", updatedDateTime="never", quality=True, heat="hot", excerpt="<br>",
         cdnAmpWebUrl=["https://cdn.example.com/a"],
     ))
-    assert (record.amp_url, record.updated_at, record.quality, record.heat, record.excerpt, record.cdn_amp_url) == (None,) * 6
+    assert (record.amp_url, record.updated_at, record.quality, record.heat, record.excerpt,
+            record.cdn_amp_url) == (None,) * 6
     assert sorted(dropped) == sorted([
         f"{SHOWN}: ampWebUrl: must be an absolute http(s) URL, not 'javascript:alert(1)'; left out",
         f"{SHOWN}: updatedDateTime: is not a date: 'never'; left out",
@@ -136,7 +139,8 @@ def test_provider_from_its_fields_else_from_the_link_host():
 
 
 def test_topics_slugged_merged_reserved_and_bad_ones_dropped():
-    record, dropped, _ = convert(minimal(topics=["Computer Vision", "A.I.", "ai", "All", "Künstliche KI", "!!", 7, None]))
+    record, dropped, _ = convert(minimal(topics=["Computer Vision", "A.I.", "ai", "All", "Künstliche KI", "!!", 7,
+                                                 None]))
     assert record.topics == (Topic("computer-vision", "Computer Vision"), Topic("ai", "A.I."),
                              Topic("all-topic", "All"), Topic("kunstliche-ki", "Künstliche KI"), Topic("7", "7"))
     assert dropped == [f"{SHOWN}: topics[5]: '!!' has no letters or digits to name a feed; left out",
@@ -170,12 +174,14 @@ def test_a_list_over_its_cap_is_cut_and_noted_apart(count):
     record, dropped, capped = convert(minimal(images=many))
     assert len(record.images) == MAX_IMAGES and record.images[-1].url.endswith(f"/{MAX_IMAGES - 1}.jpg")
     assert dropped == []
-    assert capped == ([f"{SHOWN}: images: has {count} items; only the first {MAX_IMAGES} kept"] if count > MAX_IMAGES else [])
+    expected = [f"{SHOWN}: images: has {count} items; only the first {MAX_IMAGES} kept"]
+    assert capped == (expected if count > MAX_IMAGES else [])
 
 
 def test_related_items_linked_dated_and_attributed():
     record, dropped, _ = convert(minimal(related=[
-        {"title": "Full", "webUrl": "https://explainer.example.com/t", "excerpt": "Why", "publishedDateTime": "2021-05-16",
+        {"title": "Full", "webUrl": "https://explainer.example.com/t", "excerpt": "Why",
+         "publishedDateTime": "2021-05-16",
          "provider": {"name": "Explainer", "domain": "explainer.example.com"}},
         {"title": "Wire", "originalUrl": "https://wire.example.net/r"},
         {"title": "Not a link", "webUrl": "javascript:x()"},

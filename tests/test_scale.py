@@ -9,12 +9,12 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from helpers import SEEDS, build, every_file, record_text, tree, write_record
+
+from frfeeds.plan import entry_paths, plan_site, render_tree
 from frfeeds.read.cache import ParseCache, cache_file
-from frfeeds.settings import Settings
 from frfeeds.read.loader import load_records
-from frfeeds.site import plan_site, render_tree
+from frfeeds.settings import Settings
 from frfeeds.write.writer import MARKER, state_file
 
 
@@ -61,27 +61,33 @@ def test_cold_cached_and_incremental_builds_give_the_same_bytes(tmp_path, record
 def test_warm_cache_parses_nothing_and_changed_files_only(tmp_path, records):
     settings = Settings(records=records)
     cache = ParseCache(tmp_path / "cache.sqlite3")
-    first = plan_site(settings, load_records(settings.records, cache))
-    assert first.loaded.parsed == first.loaded.files == 305
-    assert plan_site(settings, load_records(settings.records, cache)).loaded.parsed == 0
+    first = load_records(settings.records, cache)
+    assert first.parsed == first.files == 305
+    assert load_records(settings.records, cache).parsed == 0
     write_record(records, "new.md", record_text(url="https://example.com/new"))
     (records / "seeds" / "000_0caf8a9d4d505239.txt").unlink()
-    again = plan_site(settings, load_records(settings.records, cache))
-    assert again.loaded.parsed == 1 and again.loaded.files == 305
-    assert render_tree(again) == render_tree(plan_site(settings, load_records(settings.records)))
+    again = load_records(settings.records, cache)
+    assert again.parsed == 1 and again.files == 305
+    assert tree_of(settings, again) == tree_of(settings, load_records(settings.records))
+
+
+def tree_of(settings: Settings, loaded) -> dict[str, bytes]:
+    """Every file of the tree of a load, its details fetched first (as a build does)."""
+    plan = plan_site(settings, loaded.summaries)
+    return render_tree(plan, loaded.encoded(entry_paths(plan.feeds)))
 
 
 POOLED = """
 import sys
-from frfeeds import site
+from frfeeds import plan
 from frfeeds.read import loader
 from frfeeds.cli import main
 
 used = []
-real_parse_pool, real_render_pool = loader.process_pool, site.process_pool
-loader.POOL_MIN_FILES, site._RENDER_BATCH = 1, 3
+real_parse_pool, real_render_pool = loader.process_pool, plan.process_pool
+loader.POOL_MIN_FILES, plan.RENDER_BATCH = 1, 3
 loader.process_pool = lambda *a, **k: used.append("parse") or real_parse_pool(*a, **k)
-site.process_pool = lambda *a, **k: used.append("render") or real_render_pool(*a, **k)
+plan.process_pool = lambda *a, **k: used.append("render") or real_render_pool(*a, **k)
 status = main(sys.argv[1:])
 print("pools used:", *used)
 sys.exit(status)
@@ -110,9 +116,9 @@ def filled_cache(tmp_path: Path, records: Path) -> Path:
 def parsed_with(path: Path, records: Path) -> int:
     cache = ParseCache(path)
     try:
-        plan = plan_site(Settings(records=records), load_records(records, cache))
-        render_tree(plan)  # details come from the cache: must still render
-        return plan.loaded.parsed
+        loaded = load_records(records, cache)
+        tree_of(Settings(records=records), loaded)  # details come from the cache: must still render
+        return loaded.parsed
     finally:
         cache.close()
 

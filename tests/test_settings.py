@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
+from frfeeds.config.fingerprint import build_digest, code_fingerprint
+from frfeeds.config.loading import assemble, load_settings
+from frfeeds.config.table import ROWS, TABLE, get, setting_fields
 from frfeeds.errors import UsageError
 from frfeeds.query import Query
-from frfeeds.settings import (
-    ROWS, TABLE, CustomFeed, Settings, Site, assemble, build_digest, code_fingerprint, default_cache_dir, get,
-    load_settings, setting_fields,
-)
+from frfeeds.settings import CustomFeed, Settings, Site, default_cache_dir
 
 
 @pytest.fixture(autouse=True)
@@ -78,7 +78,8 @@ def test_option_over_environment_over_file_over_default(tmp_path, key, file_valu
     assert get(load_settings({}, config=config), key) == expected[0]
     assert get(load_settings({row.variable: env_value}, config=config), key) == expected[1]
     assert get(load_settings({row.variable: env_value}, {key: option_value}, config=config), key) == expected[2]
-    assert get(load_settings({row.variable: ""}, {key: None}, config=config), key) == expected[0]  # "" and None: not given
+    # "" and None: not given
+    assert get(load_settings({row.variable: ""}, {key: None}, config=config), key) == expected[0]
 
 
 def test_create_app_keys_are_the_options_of_the_app(tmp_path):
@@ -193,7 +194,9 @@ title = "Mix"
 topics = ["Power Apps", "AI", "Azure"]
 providers = ["youtube.com", "cbsnews.com", "microsoft.com"]
 """)
-    script = "import sys; from frfeeds.settings import *; print(build_digest(load_settings({}, config=sys.argv[1])))"
+    script = ("import sys; from frfeeds.config.fingerprint import build_digest; "
+              "from frfeeds.config.loading import load_settings; "
+              "print(build_digest(load_settings({}, config=sys.argv[1])))")
     digests = {subprocess.run([sys.executable, "-c", script, str(config)], capture_output=True, text=True, check=True,
                               env={**os.environ, "PYTHONHASHSEED": seed}).stdout for seed in ("1", "2", "3")}
     assert len(digests) == 1 and len(digests.pop().strip()) == 32
@@ -204,7 +207,7 @@ def test_the_code_fingerprint_is_of_the_package_files(tmp_path):
     import frfeeds
 
     package = Path(frfeeds.__file__).parent
-    script = "from frfeeds.settings import code_fingerprint; print(code_fingerprint())"
+    script = "from frfeeds.config.fingerprint import code_fingerprint; print(code_fingerprint())"
 
     def fingerprint(root):
         return subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,

@@ -8,8 +8,8 @@ import os
 import shutil
 
 import pytest
-
 from helpers import SEEDS, build, every_file, record_text, tree, write_record
+
 from frfeeds.write.writer import MARKER, MARKER_TEXT, state_file
 
 

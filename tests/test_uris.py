@@ -7,12 +7,12 @@ import json
 
 import feedparser
 import pytest
+from feedchecks import check_feeds_uris_and_text
+from helpers import build, check_tree_valid, record_text, tree, write_record
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from rfc3986_validator import validate_rfc3986
 
-from helpers import build, check_tree_valid, record_text, tree, write_record
-from feedchecks import check_feeds_uris_and_text
 from frfeeds.clean import clean_url
 
 # (as a record writes it, as every feed must emit it)
@@ -34,7 +34,8 @@ def test_clean_url_gives_the_uri(raw, uri):
 
 
 @pytest.mark.parametrize("raw", ["javascript:alert(1)", "https://exa\x00mple.com/", "https://ex ample.com/", "https://例え..jp/",
-                                 "ftp://例え.jp/", "//例え.jp/", "https://[zz::1]/", "https://x.com:65536/", "https:/x.com",
+                                 "ftp://例え.jp/", "//例え.jp/", "https://[zz::1]/", "https://x.com:65536/",
+                                 "https:/x.com",
                                  "https://example.com\\@evil.com/"])  # a browser would open example.com
 def test_what_cannot_be_an_http_uri_is_refused(raw):
     with pytest.raises(ValueError):
@@ -87,7 +88,8 @@ def test_every_place_emits_the_uri(iri_tree):
         assert item["_amp"] == {"url": uri + "/amp", "cdn_url": uri + "/cdn"}
         assert f'href="{uri}/related"'.replace("&", "&amp;") in item["content_html"]
         links = {(link.rel, link.href) for link in atom_by_id[uri].links}
-        assert {("alternate", uri), ("via", uri + "/original"), ("amphtml", uri + "/amp"), ("related", uri + "/related")} <= links
+        assert {("alternate", uri), ("via", uri + "/original"), ("amphtml", uri + "/amp"),
+                ("related", uri + "/related")} <= links
         assert atom_by_id[uri].media_thumbnail[0]["url"] == uri + ".jpg"
         assert rss_by_id[uri].link == uri
         for data in iri_tree.values():  # the raw form never goes out

@@ -8,9 +8,8 @@ import re
 
 import feedparser
 import pytest
-
-from helpers import build, check_tree_valid, record_text, shared_path, tree, write_record
 from feedchecks import html_parts
+from helpers import build, check_tree_valid, record_text, shared_path, tree, write_record
 
 WATCH = "https://youtube.com/watch?v=ct63jmbbpiI"
 EMBED = "https://www.youtube.com/embed/ct63jmbbpiI"
@@ -34,7 +33,8 @@ HOSTILE = "".join([
 
 def video_record(featured: str, extra: str = "") -> str:
     lines = [
-        "---", 'title: "Diablo 4 Big Announcement"', f'originalUrl: "{WATCH}"', "publishedDateTime: 2023-04-20T19:11:48Z",
+        "---", 'title: "Diablo 4 Big Announcement"', f'originalUrl: "{WATCH}"',
+        "publishedDateTime: 2023-04-20T19:11:48Z",
         "type: video", f"featuredContent: {json.dumps(featured)}", "provider:", "  name: Asmongold Clips",
         "  domain: youtube.com", "topics:", "  - Diablo 4", "images:", f'  - url: "{THUMB}"', "    width: 480",
         "    height: 360", extra, "---", "",
@@ -63,7 +63,8 @@ def test_video_entry_has_link_thumbnail_player_and_text_link(video_tree, atom_sc
     assert html.tags[:4] == ["p", "img", "iframe", "p"]  # lead image, then the player, then its plain link
     assert html.urls[:3] == [THUMB, EMBED, WATCH]  # the plain link goes to the watch page, not the bare player
     assert "Watch the video on youtube.com" in "".join(html.text)
-    assert re.search(r'<iframe [^>]*src="https://www\.youtube\.com/embed/ct63jmbbpiI"[^>]*allowfullscreen', item["content_html"])
+    assert re.search(r'<iframe [^>]*src="https://www\.youtube\.com/embed/ct63jmbbpiI"[^>]*allowfullscreen',
+                     item["content_html"])
 
     entry = feedparser.parse(files["feeds/all.atom"]).entries[0]
     assert entry.id == entry.link == WATCH
@@ -96,7 +97,8 @@ def test_hostile_featured_content_never_reaches_the_output(hostile_build, atom_s
     check_tree_valid(out, atom_schema, json_feed_validator)
     joined = b"\n".join(tree(out).values())
     for bad in (b"alert", b"javascript", b"onload", b"onerror", b"onclick", b"srcdoc", b"data:", b"evil.example",
-                b"plain-http", b"<script", b"&lt;script", b"<form", b"&lt;form", b"<input", b"&lt;input", b"display:none"):
+                b"plain-http", b"<script", b"&lt;script", b"<form", b"&lt;form", b"<input", b"&lt;input",
+                b"display:none"):
         assert bad not in joined, bad
     # what is safe stays: the player, and the paragraph without its handler
     item = json.loads(tree(out)["feeds/all.json"])["items"]
@@ -108,9 +110,12 @@ def test_hostile_featured_content_never_reaches_the_output(hostile_build, atom_s
 def test_left_out_players_are_reported(hostile_build):
     _, path, result = hostile_build
     lines = result.stderr.splitlines()
-    assert f"{path}: featuredContent: iframe from evil.example left out (only https players of YouTube and Vimeo are embedded)" in lines
-    assert any(line.startswith(f"{path}: featuredContent: iframe from http://www.youtube.com/embed/plain-http") for line in lines)
-    assert any(line.endswith("nothing-safe.md: featuredContent: has nothing that can be shown safely; left out") for line in lines)
+    assert (f"{path}: featuredContent: iframe from evil.example left out "
+            "(only https players of YouTube and Vimeo are embedded)") in lines
+    assert any(line.startswith(f"{path}: featuredContent: iframe from http://www.youtube.com/embed/plain-http")
+               for line in lines)
+    assert any(line.endswith("nothing-safe.md: featuredContent: has nothing that can be shown safely; left out")
+               for line in lines)
 
 
 @pytest.mark.parametrize("src", [

@@ -1,5 +1,7 @@
 """The WSGI app: ``frfeeds.app:create_app()`` serves exactly the feed tree ``frfeeds build``
-writes, from memory (no request ever reads a file), with HTTP caching done right."""
+writes, from memory, with HTTP caching done right. No request reads a file: the records
+are read by the reloader, and the renderers are imported and the page templates compiled
+when the app is made."""
 
 from __future__ import annotations
 
@@ -13,11 +15,14 @@ from typing import Any
 from flask import Flask, Response, g, jsonify, request
 from flask_compress import Compress
 
+from frfeeds.config.loading import load_settings
+from frfeeds.config.table import TABLE
 from frfeeds.read.cache import open_cache
-from frfeeds.settings import TABLE, Settings, load_settings
+from frfeeds.render.outputs import MEDIA_TYPES, load_renderers
+from frfeeds.render.pages import load_templates
 from frfeeds.serve.reloader import Reloader
-from frfeeds.serve.served import MEDIA_TYPES, Served, Unavailable
-
+from frfeeds.serve.served import Served, Unavailable
+from frfeeds.settings import Settings
 
 NOT_FOUND = """<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>Not found</title></head>
@@ -34,12 +39,14 @@ UNAVAILABLE = "This feed cannot be served right now; try again shortly.\n"
 def create_app(test_config: Mapping[str, Any] | None = None, settings: Settings | None = None) -> Flask:
     """Build the app. Settings: the given ones, else from the config file (``CONFIG``,
     else FRFEEDS_CONFIG, else ./frfeeds.toml), ``FRFEEDS_*`` variables, then
-    ``test_config``'s keys (settings.TABLE: ``RECORDS``, ``LIMIT``, ``RELOAD_INTERVAL``, ...)."""
+    ``test_config``'s keys (config.table.TABLE: ``RECORDS``, ``LIMIT``, ``RELOAD_INTERVAL``, ...)."""
     if settings is None:
         config = dict(test_config or {})
         given = {row.key: config.get(row.name) for row in TABLE}
         settings = load_settings(os.environ, given, app=True, config=config.get("CONFIG"))
     interval = settings.reload_interval
+    load_renderers()
+    load_templates()
 
     app = Flask(__name__)
     app.config.update(
@@ -62,11 +69,12 @@ def create_app(test_config: Mapping[str, Any] | None = None, settings: Settings 
     def healthz() -> Response:
         tree = reloader.tree
         plan = tree.plan
+        status = "ok" if not reloader.last_error else "degraded"
         body = {
-            "status": "ok" if reloader.loaded_at and not reloader.last_error else "degraded" if reloader.loaded_at else "error",
-            "records": plan.loaded.files,
+            "status": status if reloader.loaded_at else "error",
+            "records": tree.records,
             "published": len(plan.selection.records),
-            "rejected": len(plan.loaded.rejected),
+            "rejected": tree.rejected,
             "feeds": len(plan.feeds),
             "files": tree.paths,
             "loaded_at": reloader.loaded_at.isoformat() if reloader.loaded_at else None,
@@ -90,12 +98,14 @@ def create_app(test_config: Mapping[str, Any] | None = None, settings: Settings 
             return Response(UNAVAILABLE, 503, content_type="text/plain; charset=utf-8",
                             headers={"Retry-After": str(max(1, int(interval))), "Cache-Control": "no-store"})
         if served is None:
-            return Response(NOT_FOUND.format(root=escape(request.script_root)), 404, content_type="text/html; charset=utf-8")
+            return Response(NOT_FOUND.format(root=escape(request.script_root)), 404,
+                            content_type="text/html; charset=utf-8")
         response = Response(served.data, content_type=f"{served.media_type}; charset=utf-8")
         response.set_etag(served.etag)
         response.last_modified = served.modified
         response.headers["Cache-Control"] = cache_control
-        response.make_conditional(request)  # in place (it returns self): 304, 412 or 206 as the request's conditions say
+        # in place (it returns self): 304, 412 or 206 as the request's conditions say
+        response.make_conditional(request)
         return response
 
     return app

@@ -22,8 +22,21 @@ EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
 
 
 @dataclass(frozen=True, slots=True)
+class DocumentLink:
+    """A link from a feed document to another document of the same feed, written in each
+    format to that format's file: RFC 5005 archives (``prev-archive``, ``next-archive``,
+    ``current``) and pages of a served query (``next``, ``previous``, ``first``, ``last``)."""
+
+    rel: str
+    #: Tree path without the format's extension: ``feeds/ai/archive/3``.
+    path: str
+    #: Query string without ``?`` ("" for none): ``topics=ai&page=2``.
+    query: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class Feed:
-    """One feed, whatever its format."""
+    """One feed document, whatever its format: a feed's head, an archive, a query's page."""
 
     #: Path in the feed tree without the format's extension: ``feeds/ai``.
     path: str
@@ -35,6 +48,13 @@ class Feed:
     entries: tuple[Summary, ...]
     #: A custom feed's selection (None for the built-in kinds): part of its digest.
     query: Query | None = None
+    #: Links to the feed's other documents (archives, pages), in order.
+    links: tuple[DocumentLink, ...] = ()
+    #: An RFC 5005 archive document (``<fh:archive/>``): complete, never changing.
+    archive: bool = False
+    #: The document's own query string, without ``?`` (a served query): its id and self
+    #: link are ``BASE/path.ext?url_query``.
+    url_query: str = ""
 
     @property
     def updated(self) -> dt.datetime:
@@ -103,7 +123,8 @@ def _custom_feeds(ordered: list[Summary], limit: int, custom: Iterable[CustomFee
         candidates: Iterable[Summary] = ordered
         if item.query.since is not None:  # newest first: no record past the first too old one matches
             oldest = now - item.query.since
-            candidates = itertools.takewhile(lambda record: record.published_at >= oldest, ordered)
+            candidates = itertools.takewhile(lambda record: record.published_at >= oldest,  # noqa: B023 - read in this turn
+                                             ordered)
         entries = itertools.islice((record for record in candidates if item.query.matches(record, now)), limit)
         description = item.description or f"{item.title}, newest first"
         yield Feed(f"feeds/{item.slug}", "custom", item.title, description, tuple(entries), item.query)

@@ -6,14 +6,15 @@ For the people who edit records: a pre-commit hook or a CI step that prints the 
 
 from __future__ import annotations
 
+from frfeeds.plan import plan_site
 from frfeeds.read.loader import load_records
+from frfeeds.report import BuildReport, report_of
 from frfeeds.settings import Settings
-from frfeeds.site import plan_site
 from frfeeds.workers import gc_off
-from frfeeds.write import BuildReport, report_of
 
 
 def check_records(settings: Settings) -> BuildReport:
     """The report a build of these settings would give, from a fresh parse of every file."""
     with gc_off():
-        return report_of(plan_site(settings, load_records(settings.records)))
+        loaded = load_records(settings.records)
+        return report_of(loaded, plan_site(settings, loaded.summaries), settings.records)

@@ -14,13 +14,13 @@ from collections.abc import Iterable
 from urllib.parse import quote, urlsplit
 
 import ftfy
-import ftfy.bad_codecs  # noqa: F401 - registers the sloppy-windows codecs
+import ftfy.bad_codecs  # registers the sloppy-windows codecs
 import idna
 import nh3
+from anyascii import anyascii
+from dateutil import parser as dateparser
 from ftfy.chardata import CHARMAP_ENCODINGS, CONTROL_CHARS
 from ftfy.fixes import unescape_html
-from dateutil import parser as dateparser
-from anyascii import anyascii
 
 # Mojibake repair only: no quote uncurling, entity unescaping or width folding,
 # which would change text that is already right.
@@ -257,9 +257,11 @@ VIDEO_HOSTS = frozenset({
 })
 #: Features an embedded player may be allowed (its ``allow`` attribute); others are dropped.
 _IFRAME_FEATURES = frozenset(
-    {"accelerometer", "autoplay", "clipboard-write", "encrypted-media", "fullscreen", "gyroscope", "picture-in-picture", "web-share"}
+    {"accelerometer", "autoplay", "clipboard-write", "encrypted-media", "fullscreen", "gyroscope", "picture-in-picture",
+     "web-share"}
 )
-_IFRAME_ATTRIBUTES = {"src", "width", "height", "title", "allow", "allowfullscreen", "frameborder", "loading", "referrerpolicy"}
+_IFRAME_ATTRIBUTES = {"src", "width", "height", "title", "allow", "allowfullscreen", "frameborder", "loading",
+                      "referrerpolicy"}
 _URL_ATTRIBUTES = frozenset({"href", "src", "cite"})
 # nh3 serialises every attribute as name="value", '"' escaped: this reads its output exactly
 _IFRAME = re.compile(r'<iframe((?: [^\s"=>]+="[^"]*")*)>.*?</iframe>', re.S)

@@ -13,11 +13,13 @@ from pathlib import Path
 from typing import NoReturn
 
 from frfeeds import __version__
-from frfeeds.write import BuildReport, build
-from frfeeds.write.writer import TreeError
+from frfeeds.build import build
+from frfeeds.config.loading import CONFIG_FILE, CONFIG_VARIABLE, load_settings
+from frfeeds.config.starter import starter_file
+from frfeeds.config.table import ROWS, TABLE, Setting, Source
 from frfeeds.errors import FrfeedsError, UsageError
-from frfeeds.settings import (CONFIG_FILE, CONFIG_VARIABLE, ROWS, TABLE, Setting, Source, load_settings,
-                              starter_file)
+from frfeeds.report import BuildReport
+from frfeeds.write.writer import TreeError
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE = 0, 1, 2
 #: Site-relative provider logos reported one per line; the rest are counted.
@@ -49,7 +51,8 @@ def _parser() -> argparse.ArgumentParser:
     _setting_option(serve, ROWS["records"])
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8000, help="port (default 8000)")
-    check = commands.add_parser("check", help="validate every record as a build would; write nothing (exit 1 when anything is reported)")
+    check = commands.add_parser(
+        "check", help="validate every record as a build would; write nothing (exit 1 when anything is reported)")
     _config_option(check)
     for key in ("records", "include_unpublished"):
         _setting_option(check, ROWS[key])
@@ -63,7 +66,8 @@ def _parser() -> argparse.ArgumentParser:
                         "deploy.endpoint, else AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL, else AWS)")
     deploy.add_argument("--region", help="the bucket's region (default: FRFEEDS_DEPLOY_REGION, else deploy.region, "
                         "else AWS_DEFAULT_REGION)")
-    deploy.add_argument("--dry-run", action="store_true", help="print what would be uploaded and deleted; change nothing")
+    deploy.add_argument("--dry-run", action="store_true",
+                        help="print what would be uploaded and deleted; change nothing")
     deploy.add_argument("--force", action="store_true", help="delete however many objects the tree no longer has")
     deploy.add_argument("--all", action="store_true", dest="everything",
                         help="upload every file, changed or not (to give every object the current headers)")
@@ -83,19 +87,13 @@ def _setting_option(parser: argparse.ArgumentParser, row: Setting) -> None:
     """An option from its settings row: a value, or a flag setting row.flag."""
     if row.option is None:
         raise ValueError(f"the setting {row.key} has no command-line option")
-    default = {"records": "./seeds", "cache": "~/.cache/frfeeds"}.get(row.key) or _shown_default(row)
-    help_text = f"{row.flag_doc or row.doc} (default: {row.variable}, else {row.key} in the config file, else {default})"
+    help_text = (f"{row.flag_doc or row.doc} (default: {row.variable}, else {row.key} in the config file, "
+                 f"else {row.shown_default()})")
     if row.flag is not None:
         parser.add_argument(row.option, dest=row.dest, action="store_const", const=row.flag, help=help_text)
     else:
-        metavar = {"records": "DIR", "cache": "DIR", "base_url": "URL", "limit": "N", "site.language": "TAG"}.get(row.key)
-        parser.add_argument(row.option, dest=row.dest, type=Path if row.key == "records" else str, metavar=metavar,
+        parser.add_argument(row.option, dest=row.dest, type=Path if row.key == "records" else str, metavar=row.metavar,
                             help=help_text)
-
-
-def _shown_default(row: Setting) -> str:
-    value = row.default()
-    return str(value).lower() if isinstance(value, bool) else str(value)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -131,7 +129,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     written = report.written
     assert written is not None, "build() always says what it wrote"
     _print_report(report, settings.records, f"read {report.records} records, wrote {report.feeds} feeds to {args.out} "
-                  f"({written.written + written.unchanged} files: {written.written} changed, {written.removed} removed)")
+                  f"({written.written + written.unchanged} files: {written.written} changed, "
+                  f"{written.removed} removed)")
     return EXIT_REJECTED if args.strict and (report.rejected or report.dropped) else EXIT_OK
 
 

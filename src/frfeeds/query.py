@@ -30,6 +30,14 @@ if TYPE_CHECKING:
 
 #: The fields of a query, in canonical order.
 FIELDS = ("topics", "providers", "types", "min_quality", "since")
+#: Each field's example value (TOML) and what it selects: the starter file shows them.
+EXAMPLES = {
+    "topics": ('["AI"]', "topic labels or slugs"),
+    "providers": ('["youtube.com"]', "provider domains"),
+    "types": ('["video"]', "record types: article, video, ..."),
+    "min_quality": ("60", "records whose quality is at least this"),
+    "since": ('"30 days"', "published at most this long before the newest record"),
+}
 #: Age units, largest first: the canonical form uses the largest one that divides the age.
 UNITS = {"w": 7 * 86_400, "d": 86_400, "h": 3_600, "m": 60}
 _UNIT_WORDS = {"week": "w", "day": "d", "hour": "h", "minute": "m"}

@@ -263,7 +263,8 @@ class _Fields:
         for index, item in enumerate(value[:limit]):
             where = f"{self.prefix}{key}[{index}]"
             if not isinstance(item, Mapping):
-                self.dropped.append(RecordError(self.display_path, where, f"must be a mapping, not {kind_of(item)}; left out"))
+                self.dropped.append(RecordError(self.display_path, where,
+                                                f"must be a mapping, not {kind_of(item)}; left out"))
                 continue
             try:
                 items.append(convert(_Fields(item, self.display_path, where + ".", self.dropped, self.capped)))

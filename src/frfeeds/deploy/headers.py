@@ -20,8 +20,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-# the lead moves media types into an output registry: this import is the one to rewire
-from frfeeds.serve.served import MEDIA_TYPES
+# the output registry's media types: a new kind of file gets its Content-Type here too
+from frfeeds.render.outputs import MEDIA_TYPES
 
 CHARSET = "utf-8"
 #: An archive document of a feed: ``feeds/ai/archive/3.atom``, ``feeds/providers/cbsnews.com/archive/3.rss``.

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from frfeeds.errors import UsageError
+
 # the marker every tree frfeeds builds holds: deploy refuses a folder without it, so
 # that a typo never publishes a home folder
 from frfeeds.write.writer import MARKER

@@ -93,8 +93,14 @@ class Bucket:
     @contextlib.contextmanager
     def _failures(self, action: str) -> Iterator[None]:
         """boto3's exceptions as one DeployError line naming the bucket and why."""
-        from botocore.exceptions import (BotoCoreError, ClientError, ConnectionError, NoCredentialsError,
-                                         ParamValidationError, PartialCredentialsError)
+        from botocore.exceptions import (
+            BotoCoreError,
+            ClientError,
+            ConnectionError,
+            NoCredentialsError,
+            ParamValidationError,
+            PartialCredentialsError,
+        )
 
         try:
             yield

@@ -125,7 +125,8 @@ class ParseCache:
                 "CREATE TABLE IF NOT EXISTS records (path TEXT PRIMARY KEY, size INTEGER NOT NULL,"
                 " mtime_ns INTEGER NOT NULL, summary BLOB, problems BLOB NOT NULL, crc INTEGER NOT NULL)"
             )
-            db.execute("CREATE TABLE IF NOT EXISTS details (path TEXT PRIMARY KEY, data BLOB NOT NULL, crc INTEGER NOT NULL)")
+            db.execute("CREATE TABLE IF NOT EXISTS details "
+                       "(path TEXT PRIMARY KEY, data BLOB NOT NULL, crc INTEGER NOT NULL)")
             found = db.execute("SELECT value FROM meta WHERE key = 'stamp'").fetchone()
             expected = stamp()
             if found is None or found[0] != expected:
@@ -197,8 +198,8 @@ class ParseCache:
             try:
                 db.executemany(
                     "INSERT OR REPLACE INTO records VALUES (?, ?, ?, ?, ?, ?)",
-                    ((r.path, r.size, r.mtime_ns, r.summary, r.problems, zlib.crc32(r.problems, zlib.crc32(r.summary or b"")))
-                     for r in stored),
+                    ((r.path, r.size, r.mtime_ns, r.summary, r.problems,
+                      zlib.crc32(r.problems, zlib.crc32(r.summary or b""))) for r in stored),
                 )
                 db.executemany(
                     "INSERT OR REPLACE INTO details VALUES (?, ?, ?)",

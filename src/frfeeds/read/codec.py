@@ -86,7 +86,8 @@ def _fields(cls: type) -> list[tuple[str, Any]]:
     found = []
     for item in dataclasses.fields(cls):
         if not item.init:
-            raise TypeError(f"{cls.__name__}.{item.name}: the codec builds models by their __init__; init=False fields are not carried")
+            raise TypeError(f"{cls.__name__}.{item.name}: the codec builds models by their __init__; "
+                            "init=False fields are not carried")
         found.append((item.name, hints[item.name]))
     return found
 
@@ -198,7 +199,7 @@ class _Generator:
             fields = _fields(cls)
             values = [self.decode(hint, f"v_{field}", f"{cls.__name__}.{field}") for field, hint in fields]
             lines = [f"    def {name}(t):"]
-            if all(value == f"v_{field}" for value, (field, _) in zip(values, fields)):
+            if all(value == f"v_{field}" for value, (field, _) in zip(values, fields, strict=True)):
                 lines.append(f"        return {model}(*t)")
             else:
                 lines += [f"        {_tuple([f'v_{field}' for field, _ in fields])} = t",

@@ -23,8 +23,8 @@ from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from yaml.resolver import Resolver
 
-from frfeeds.read.blockyaml import UNSUPPORTED, read_block
 from frfeeds.errors import RecordError
+from frfeeds.read.blockyaml import UNSUPPORTED, read_block
 
 #: A YAML document that expands to more values than this is refused (alias bombs).
 MAX_NODES = 50_000
@@ -155,7 +155,7 @@ def _plain_value(text: str) -> object:
             raise ValueError(tag)
         try:
             value = construct(ScalarNode(tag, text))
-        except Exception as exc:  # noqa: BLE001 - whatever it is, libyaml will say it
+        except Exception as exc:  # whatever it is, libyaml will say it
             raise ValueError(text) from exc
         if len(_PLAIN_VALUES) < _MEMO_SIZE:
             _PLAIN_VALUES[text] = value

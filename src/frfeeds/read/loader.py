@@ -14,12 +14,12 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from frfeeds.errors import RecordError
 from frfeeds.read.cache import ParseCache, Row
 from frfeeds.read.codec import Decoder, decode_problems, decode_records, encode, encode_problems
-from frfeeds.errors import RecordError
 from frfeeds.read.frontmatter import parse_front_matter, split_front_matter
-from frfeeds.records import Record, Summary, record_from_mapping
 from frfeeds.read.scan import RecordFile, scan_records
+from frfeeds.records import Record, Summary, record_from_mapping
 from frfeeds.workers import cores, gc_paused, process_pool
 
 MAX_FILE_BYTES = 1 << 20
@@ -53,7 +53,6 @@ class Loaded:
     #: Files rejected because they could not be read (an I/O error, not their content):
     #: such a rejection is never cached, and a reader of the folder tries them again.
     transient: tuple[str, ...] = ()
-    _held: Held | None = field(repr=False, default=None)
 
     @classmethod
     def empty(cls) -> Loaded:
@@ -72,8 +71,6 @@ class Loaded:
         in a worker process."""
         paths = list(dict.fromkeys(paths))
         details = {path: self._details[path] for path in paths if path in self._details}
-        if self._held is not None:
-            details.update((path, self._held.details(path)) for path in paths if path not in details)
         missing = [path for path in paths if path not in details]
         if missing:  # cache hits: their summaries came from rows of the scanned versions
             by_path = {item.path: item for item in self._files}
@@ -89,14 +86,14 @@ class Loaded:
                 details[path] = row.details
         return {path: (self._summary_bytes[path], details[path]) for path in paths}
 
-    def hold(self, paths: Iterable[str]) -> Loaded:
-        """This load holding the details of the given records in memory, and nothing to
-        read them from: rendering those records then reads no cache row and no file, so
-        neither a record changing on disk nor another process pruning the cache can
-        fail it. Raises RecordError when a record changed while it was being read."""
+    def hold(self, paths: Iterable[str]) -> Held:
+        """The details of the given records, read now and held in memory: rendering
+        from them reads no cache row and no file, so neither a record changing on disk
+        nor another process pruning the cache can fail it. Raises RecordError when a
+        record changed while it was being read."""
         encoded = self.encoded(paths)
-        held = Held.pack({path: detail for path, (_, detail) in encoded.items()})
-        return replace(self, _details={}, _cache=None, _files=[], _held=held)
+        return Held.pack({path: summary for path, (summary, _) in encoded.items()},
+                         {path: detail for path, (_, detail) in encoded.items()})
 
 
 @dataclass(frozen=True)
@@ -111,20 +108,30 @@ class Held:
     blob: bytes
     #: Path -> (start, end) of its compressed details in blob.
     spans: dict[str, tuple[int, int]]
+    #: Path -> its encoded summary.
+    summaries: dict[str, bytes] = field(default_factory=dict)
 
     @classmethod
-    def pack(cls, details: dict[str, bytes]) -> Held:
+    def empty(cls) -> Held:
+        return cls(b"", {})
+
+    @classmethod
+    def pack(cls, summaries: dict[str, bytes], details: dict[str, bytes]) -> Held:
         parts, spans, offset = [], {}, 0
         for path, data in details.items():
             packed = zlib.compress(data, 1)
             spans[path] = (offset, offset + len(packed))
             parts.append(packed)
             offset += len(packed)
-        return cls(b"".join(parts), spans)
+        return cls(b"".join(parts), spans, summaries)
 
     def details(self, path: str) -> bytes:
         start, end = self.spans[path]
         return zlib.decompress(memoryview(self.blob)[start:end])
+
+    def encoded(self, paths: Iterable[str]) -> dict[str, tuple[bytes, bytes]]:
+        """(summary, details) bytes by path, as Loaded.encoded gives them."""
+        return {path: (self.summaries[path], self.details(path)) for path in dict.fromkeys(paths)}
 
 
 def load_records(

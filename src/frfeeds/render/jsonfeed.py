@@ -7,16 +7,18 @@ from collections.abc import Sequence
 from typing import Any
 
 from frfeeds.catalog import Feed
-from frfeeds.settings import Settings
 from frfeeds.records import Record
 from frfeeds.render.content import original_url
-from frfeeds.render.links import absolute, feed_file, rfc3339
+from frfeeds.render.links import document_url, rfc3339
 from frfeeds.render.masthead import masthead
+from frfeeds.render.outputs import feed_file
+from frfeeds.settings import RenderSettings
 
 VERSION = "https://jsonfeed.org/version/1.1"
 
 
-def render_json(feed: Feed, records: Sequence[Record], settings: Settings, contents: Sequence[str]) -> dict[str, bytes]:
+def render_json(feed: Feed, records: Sequence[Record], contents: Sequence[str],
+                settings: RenderSettings) -> dict[str, bytes]:
     """The feed's JSON file; ``contents`` holds each record's entry HTML, in order."""
     path = feed_file(feed.path, "json")
     head, site = masthead(feed, settings), settings.site
@@ -24,20 +26,25 @@ def render_json(feed: Feed, records: Sequence[Record], settings: Settings, conte
         "version": VERSION,
         "title": head.title,
         "home_page_url": head.home,
-        "feed_url": absolute(settings.base_url, path),
+        "feed_url": document_url(settings.base_url, feed.path, "json", feed.url_query),
         "description": feed.description,
     }
+    # JSON Feed has one way on, next_url: the next page of a query, else the next
+    # older archive (RFC 5005's prev-archive), walked from the head backwards
+    on = next((link for rel in ("next", "prev-archive") for link in feed.links if link.rel == rel), None)
+    if on is not None:
+        document["next_url"] = document_url(settings.base_url, on.path, "json", on.query)
     if head.icon:  # JSON Feed's icon is large and its favicon small: one square image is both
         document["icon"] = document["favicon"] = head.icon
     if site.author:
         document["authors"] = [{"name": site.author, **({"url": site.url} if site.url else {})}]
     document["language"] = site.language
-    document["items"] = [_item(record, html, settings) for record, html in zip(records, contents)]
+    document["items"] = [_item(record, html, settings) for record, html in zip(records, contents, strict=True)]
     text = json.dumps(document, ensure_ascii=False, separators=(",", ":"))  # compact: the C encoder
     return {path: (text + "\n").encode("utf-8")}
 
 
-def _item(record: Record, html: str, settings: Settings) -> dict[str, Any]:
+def _item(record: Record, html: str, settings: RenderSettings) -> dict[str, Any]:
     item: dict[str, Any] = {"id": record.url, "url": record.url}
     original = original_url(record)
     if original:

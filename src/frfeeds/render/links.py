@@ -1,24 +1,19 @@
-"""Where things live in the feed tree, as absolute URLs under the base URL."""
+"""Absolute URLs under the base URL, and the date form JSON Feed and pages use.
+(Which files a feed has: ``outputs``.)"""
 
 from __future__ import annotations
 
 import datetime as dt
 
-#: Format name -> file extension, media type.
-FORMATS = {
-    "atom": ("atom", "application/atom+xml"),
-    "rss": ("rss", "application/rss+xml"),
-    "json": ("json", "application/feed+json"),
-}
-
-
-def feed_file(path: str, fmt: str) -> str:
-    """``feeds/ai`` + ``atom`` -> ``feeds/ai.atom``."""
-    return f"{path}.{FORMATS[fmt][0]}"
-
 
 def absolute(base_url: str, tree_path: str = "") -> str:
     return f"{base_url}/{tree_path}"
+
+
+def document_url(base_url: str, path: str, extension: str, query: str = "") -> str:
+    """A feed document's URL in one format: ``BASE/feeds/ai.atom``, ``BASE/feeds/all.json?topics=ai``."""
+    url = f"{base_url}/{path}.{extension}"
+    return f"{url}?{query}" if query else url
 
 
 def rfc3339(when: dt.datetime) -> str:

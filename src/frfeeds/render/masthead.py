@@ -16,10 +16,8 @@ from urllib.parse import urljoin
 from frfeeds.catalog import Feed
 from frfeeds.records import Summary
 from frfeeds.render.links import absolute
-from frfeeds.settings import Settings, Site
-
-#: The page of a feed: ``feeds/ai`` -> ``feeds/ai.html``.
-PAGE_EXTENSION = "html"
+from frfeeds.render.outputs import PAGE
+from frfeeds.settings import RenderSettings, Site
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,18 +39,14 @@ class Masthead:
         return self.logo or self.icon
 
 
-def page_file(path: str) -> str:
-    return f"{path}.{PAGE_EXTENSION}"
-
-
 def feed_title(feed: Feed, site: Site) -> str:
     # settings._feed_title allows {site} and {feed} only, so this cannot fail
     return site.feed_title.format(site=site.title, feed=feed.title)
 
 
-def masthead(feed: Feed, settings: Settings) -> Masthead:
+def masthead(feed: Feed, settings: RenderSettings) -> Masthead:
     site = settings.site
-    page = absolute(settings.base_url, page_file(feed.path))
+    page = absolute(settings.base_url, PAGE.file(feed.path))
     if feed.kind == "provider":
         logo = provider_logo(feed.entries, site)
         icon = logo

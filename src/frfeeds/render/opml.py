@@ -11,16 +11,19 @@ from collections.abc import Sequence
 from email.utils import format_datetime
 
 from frfeeds.catalog import EPOCH, Feed
-from frfeeds.settings import Settings
-from frfeeds.render.links import absolute, feed_file
+from frfeeds.records import Record
+from frfeeds.render.links import absolute
 from frfeeds.render.masthead import masthead
+from frfeeds.render.outputs import feed_file
+from frfeeds.settings import RenderSettings
 
 #: Feeds listed first, in catalog order, outside any group.
 UNGROUPED = ("all", "custom")
 GROUPS = (("topic", "Topics"), ("provider", "Providers"))
 
 
-def render_opml(feeds: Sequence[Feed], settings: Settings) -> bytes:
+def render_opml(feeds: Sequence[Feed], stories: Sequence[Record], settings: RenderSettings) -> bytes:
+    """feeds.opml (the newest stories, which the index shows, are not in it)."""
     root = ET.Element("opml", version="2.0")
     head = ET.SubElement(root, "head")
     ET.SubElement(head, "title").text = settings.site.title
@@ -43,7 +46,7 @@ def render_opml(feeds: Sequence[Feed], settings: Settings) -> bytes:
     return data + b"\n"
 
 
-def _outline(parent: ET.Element, feed: Feed, settings: Settings) -> None:
+def _outline(parent: ET.Element, feed: Feed, settings: RenderSettings) -> None:
     head = masthead(feed, settings)
     ET.SubElement(
         parent,

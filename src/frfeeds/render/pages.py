@@ -19,15 +19,15 @@ from urllib.parse import urlsplit
 
 from frfeeds.catalog import Feed
 from frfeeds.records import Record
-from frfeeds.render.links import FORMATS, absolute, feed_file, rfc3339
-from frfeeds.render.masthead import masthead, page_file
-from frfeeds.settings import Settings
+from frfeeds.render.links import absolute, rfc3339
+from frfeeds.render.masthead import masthead
+from frfeeds.render.outputs import FORMATS, PAGE
+from frfeeds.settings import RenderSettings
 
 if TYPE_CHECKING:  # Jinja2 is imported on first use
     from jinja2 import Environment, Template
 
 TEMPLATES = Path(__file__).with_name("templates")
-FORMAT_NAMES = {"atom": "Atom", "rss": "RSS", "json": "JSON Feed"}
 #: The index page's sections, in order; a kind not named here goes under the last heading.
 SECTIONS = (("all", "Everything"), ("custom", "Custom feeds"), ("topic", "Topics"), ("provider", "Providers"))
 OTHER_SECTION = "More feeds"
@@ -46,7 +46,8 @@ class Link:
     title: str = ""
 
 
-def render_feed_page(feed: Feed, records: Sequence[Record], settings: Settings) -> dict[str, bytes]:
+def render_feed_page(feed: Feed, records: Sequence[Record], contents: Sequence[str],
+                     settings: RenderSettings) -> dict[str, bytes]:
     """``{"feeds/ai.html": ...}``: the feed's title, icon and description, its three
     subscribe links, and its entries (``records``, in order)."""
     head = masthead(feed, settings)
@@ -54,13 +55,13 @@ def render_feed_page(feed: Feed, records: Sequence[Record], settings: Settings) 
         site=settings.site, feed=feed, head=head, entries=records,
         root="../" * feed.path.count("/"), description=feed.description, icon=head.icon,
         alternates=_alternates(feed, head.title, settings),
-        subscribe=[Link(feed_file(feed.path, fmt).rsplit("/", 1)[-1], FORMAT_NAMES[fmt], media_type)
-                   for fmt, (_, media_type) in FORMATS.items()],
+        subscribe=[Link(output.file(feed.path).rsplit("/", 1)[-1], output.label, output.media_type)
+                   for output in FORMATS],
     )
-    return {page_file(feed.path): page.encode("utf-8")}
+    return {PAGE.file(feed.path): page.encode("utf-8")}
 
 
-def render_index(feeds: Sequence[Feed], newest: Sequence[Record], settings: Settings) -> bytes:
+def render_index(feeds: Sequence[Feed], newest: Sequence[Record], settings: RenderSettings) -> bytes:
     """index.html: the site's identity, its newest stories, and every feed by kind with
     its item count, newest date, page and formats."""
     site = settings.site
@@ -73,9 +74,9 @@ def render_index(feeds: Sequence[Feed], newest: Sequence[Record], settings: Sett
     return page.encode("utf-8")
 
 
-def _alternates(feed: Feed, title: str, settings: Settings) -> list[Link]:
-    return [Link(absolute(settings.base_url, feed_file(feed.path, fmt)), type=media_type,
-                 title=f"{title} ({FORMAT_NAMES[fmt]})") for fmt, (_, media_type) in FORMATS.items()]
+def _alternates(feed: Feed, title: str, settings: RenderSettings) -> list[Link]:
+    return [Link(absolute(settings.base_url, output.file(feed.path)), type=output.media_type,
+                 title=f"{title} ({output.label})") for output in FORMATS]
 
 
 def _sections(feeds: Sequence[Feed]) -> list[dict[str, Any]]:
@@ -84,8 +85,8 @@ def _sections(feeds: Sequence[Feed]) -> list[dict[str, Any]]:
     for feed in feeds:
         heading = headings.get(feed.kind, OTHER_SECTION)
         newest = _when(feed.entries[0].published_at) if feed.entries else "—"
-        links = [Link(feed_file(feed.path, fmt), FORMAT_NAMES[fmt]) for fmt in FORMATS]
-        grouped.setdefault(heading, []).append({"feed": feed, "page": page_file(feed.path), "newest": newest,
+        links = [Link(output.file(feed.path), output.label) for output in FORMATS]
+        grouped.setdefault(heading, []).append({"feed": feed, "page": PAGE.file(feed.path), "newest": newest,
                                                 "links": links})
     return [{"heading": heading, "rows": rows} for heading, rows in grouped.items() if rows]
 
@@ -118,3 +119,11 @@ def _environment() -> Environment:
 
 def _template(name: str) -> Template:
     return _environment().get_template(name)
+
+
+def load_templates() -> None:
+    """Compile every template now (the app does, when it is made): with auto_reload off,
+    rendering a page afterwards reads no template file."""
+    environment = _environment()
+    for name in environment.list_templates():
+        environment.get_template(name)

@@ -7,21 +7,23 @@ from html import escape
 
 from feedgen.feed import FeedGenerator
 
-from frfeeds.catalog import Feed, topic_feed_name
-from frfeeds.settings import Settings
+from frfeeds.catalog import Feed
 from frfeeds.clean import slugify
 from frfeeds.records import Record
 from frfeeds.render.content import original_url
 from frfeeds.render.entrylinks import EntryLinksEntryExtension, EntryLinksExtension
-from frfeeds.render.links import FORMATS, absolute, feed_file
+from frfeeds.render.links import absolute, document_url
 from frfeeds.render.masthead import Masthead, masthead
+from frfeeds.render.outputs import FORMAT_BY_NAME
+from frfeeds.settings import RenderSettings
 
 GENERATOR = "frfeeds"
 #: Category scheme of a record's ``type`` (topics have ``feeds/``: term + scheme names their feed).
 TYPE_SCHEME = "types/"
 
 
-def render_atom_rss(feed: Feed, records: Sequence[Record], settings: Settings, contents: Sequence[str]) -> dict[str, bytes]:
+def render_atom_rss(feed: Feed, records: Sequence[Record], contents: Sequence[str],
+                    settings: RenderSettings) -> dict[str, bytes]:
     """``{"feeds/ai.atom": ..., "feeds/ai.rss": ...}`` from one feedgen object.
 
     ``records`` are the feed's entries, in order, as full records; ``contents`` their
@@ -31,16 +33,21 @@ def render_atom_rss(feed: Feed, records: Sequence[Record], settings: Settings, c
     generator = _feed_generator(feed, head, records, settings, contents)
     out = {}
     for fmt, to_bytes in (("atom", generator.atom_str), ("rss", generator.rss_str)):
-        path = feed_file(feed.path, fmt)
+        output = FORMAT_BY_NAME[fmt]
+        path = output.file(feed.path)
+        url = document_url(settings.base_url, feed.path, output.extension, feed.url_query)
         generator.link(
             [
-                {"href": absolute(settings.base_url, path), "rel": "self", "type": FORMATS[fmt][1]},
+                {"href": url, "rel": "self", "type": output.media_type},
                 {"href": head.home, "rel": "alternate", "type": "text/html"},
             ],
             replace=True,
         )
+        generator.links.set([{"rel": link.rel, "href": document_url(settings.base_url, link.path, output.extension,
+                                                                    link.query), "type": output.media_type}
+                             for link in feed.links], feed.archive)
         if fmt == "atom":
-            generator.id(absolute(settings.base_url, path))
+            generator.id(url)
             if head.logo:
                 generator.logo(head.logo)
         elif head.image:
@@ -51,7 +58,7 @@ def render_atom_rss(feed: Feed, records: Sequence[Record], settings: Settings, c
     return out
 
 
-def _feed_generator(feed: Feed, head: Masthead, records: Sequence[Record], settings: Settings,
+def _feed_generator(feed: Feed, head: Masthead, records: Sequence[Record], settings: RenderSettings,
                     contents: Sequence[str]) -> FeedGenerator:
     site = settings.site
     generator = FeedGenerator()
@@ -70,12 +77,12 @@ def _feed_generator(feed: Feed, head: Masthead, records: Sequence[Record], setti
         generator.dc.dc_creator(site.author)
     if site.rights:
         generator.rights(site.rights)  # Atom <rights>, RSS <copyright>
-    for record, html in zip(records, contents):
+    for record, html in zip(records, contents, strict=True):
         _add_entry(generator, record, html, settings)
     return generator
 
 
-def _add_entry(generator: FeedGenerator, record: Record, html: str, settings: Settings) -> None:
+def _add_entry(generator: FeedGenerator, record: Record, html: str, settings: RenderSettings) -> None:
     entry = generator.add_entry(order="append")
     entry.guid(record.url, permalink=True)
     entry.title(record.title)
@@ -92,9 +99,8 @@ def _add_entry(generator: FeedGenerator, record: Record, html: str, settings: Se
     entry.updated(record.updated)
     entry.author(name=record.provider.name, uri=f"https://{record.provider.domain}")
     entry.dc.dc_creator(record.provider.name)
-    custom = {feed.slug for feed in settings.feeds.custom}
     for topic in record.topics:  # the term names the topic's feed: feeds/<term>
-        entry.category(term=topic_feed_name(topic.slug, custom), label=topic.label,
+        entry.category(term=settings.topic_feed(topic.slug), label=topic.label,
                        scheme=absolute(settings.base_url, "feeds/"))
     if record.type and slugify(record.type):  # "video": readers can tell videos apart
         entry.category(term=slugify(record.type), label=record.type, scheme=absolute(settings.base_url, TYPE_SCHEME))

@@ -10,13 +10,12 @@ import threading
 import time
 
 from frfeeds.errors import RecordError
+from frfeeds.plan import entry_paths, plan_site
 from frfeeds.read.cache import ParseCache
-from frfeeds.read.loader import Loaded, load_records
+from frfeeds.read.loader import Held, load_records
 from frfeeds.read.scan import RecordFile, scan_records, signature
 from frfeeds.serve.served import RenderMemo, ServedTree
 from frfeeds.settings import Settings
-from frfeeds.site import hold_entries, plan_site
-
 
 #: Loads tried in a row when records change while being read.
 RELOAD_ATTEMPTS = 3
@@ -30,7 +29,7 @@ class Reloader:
         self.cache = cache
         self.memo = RenderMemo()
         #: What requests are answered from; replaced whole, never changed in place.
-        self.tree = ServedTree(plan_site(settings, Loaded.empty()), self.memo, log)
+        self.tree = ServedTree(plan_site(settings, ()), Held.empty(), self.memo, log)
         self.loaded_at: dt.datetime | None = None
         self.last_error: str | None = None
         self._signature: str | None = None
@@ -69,7 +68,7 @@ class Reloader:
             files = scan_records(self.settings.records)
         except Exception as exc:  # noqa: BLE001 - any failure keeps the last good tree
             return self._failed(exc)
-        if signature(files) == self._signature and not self.tree.plan.loaded.transient:
+        if signature(files) == self._signature and not self.tree.transient:
             # the tree is what the folder holds (again: it may have been away meanwhile)
             self.last_error = None
             return False
@@ -85,7 +84,9 @@ class Reloader:
         for attempt in range(1, RELOAD_ATTEMPTS + 1):
             try:
                 scanned = scan_records(self.settings.records) if files is None else files
-                plan = hold_entries(plan_site(self.settings, load_records(self.settings.records, self.cache, scanned)))
+                loaded = load_records(self.settings.records, self.cache, scanned)
+                plan = plan_site(self.settings, loaded.summaries)
+                held = loaded.hold(entry_paths(plan.feeds))
                 break
             except RecordError as exc:
                 if attempt == RELOAD_ATTEMPTS:
@@ -93,22 +94,25 @@ class Reloader:
                 files = None
             except Exception as exc:  # noqa: BLE001 - any failure keeps the last good tree
                 return self._failed(exc)
-        problems = {str(problem) for problem in plan.loaded.rejected + plan.loaded.dropped}
+        problems = {str(problem) for problem in loaded.rejected + loaded.dropped}
         for problem in sorted(problems - self._reported):  # each once, not at every reload
             self.log.warning("%s", problem)
         self._reported = problems
-        self.tree = ServedTree(plan, self.memo, self.log)
+        self.tree = ServedTree(plan, held, self.memo, self.log, records=loaded.files, parsed=loaded.parsed,
+                               rejected=len(loaded.rejected),
+                               transient=bool(loaded.transient))
         self._signature = signature(scanned)
         self.loaded_at = dt.datetime.now(dt.timezone.utc)
         self.last_error = None
         self.log.info(
             "loaded %d records from %s (%d parsed, the rest cached): %d feeds, %d rejected",
-            plan.loaded.files, self.settings.records, plan.loaded.parsed, len(plan.feeds), len(plan.loaded.rejected),
+            loaded.files, self.settings.records, loaded.parsed, len(plan.feeds), len(loaded.rejected),
         )
         return True
 
     def _failed(self, exc: Exception) -> bool:
         self.last_error = f"{type(exc).__name__}: {exc}"
         since = self.loaded_at.isoformat() if self.loaded_at else "never"
-        self.log.error("reload of %s failed, serving the feeds loaded at %s: %s", self.settings.records, since, self.last_error)
+        self.log.error("reload of %s failed, serving the feeds loaded at %s: %s", self.settings.records, since,
+                       self.last_error)
         return False

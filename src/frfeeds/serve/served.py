@@ -17,13 +17,10 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 
 from frfeeds.catalog import EPOCH
-from frfeeds.render.links import FORMATS
-from frfeeds.site import PAGES, Plan, feed_paths, render_feeds, render_page
+from frfeeds.plan import PAGES, Plan, entry_paths, feed_paths, render_feeds, render_page
+from frfeeds.read.loader import Held
+from frfeeds.render.outputs import media_type
 
-MEDIA_TYPES = {ext: media_type for ext, media_type in FORMATS.values()} | {
-    "html": "text/html",
-    "opml": "text/x-opml",
-}
 MEMO_BYTES = 256 << 20
 
 
@@ -89,13 +86,17 @@ class RenderMemo:
 class ServedTree:
     """The files of one plan, by tree path.
 
-    The plan must hold its entries (site.hold_entries): a request renders from memory
-    only. Should rendering fail all the same, the path's last rendered version is
-    served, or Unavailable raised.
+    ``held`` holds the details of every entry of the plan's feeds (Loaded.hold): a
+    request renders from memory only. Should rendering fail all the same, the path's
+    last rendered version is served, or Unavailable raised. ``records``, ``parsed``,
+    ``rejected`` and ``transient`` say what the load found (for /healthz and the reloader).
     """
 
-    def __init__(self, plan: Plan, memo: RenderMemo, log: logging.Logger | None = None) -> None:
+    def __init__(self, plan: Plan, held: Held, memo: RenderMemo, log: logging.Logger | None = None, *,
+                 records: int = 0, parsed: int = 0, rejected: int = 0, transient: bool = False) -> None:
         self.plan = plan
+        self.held = held
+        self.records, self.parsed, self.rejected, self.transient = records, parsed, rejected, transient
         self._memo = memo
         self._log = log or logging.getLogger("frfeeds")
         self._feeds = {path: feed for feed in plan.feeds for path in feed_paths(feed)}
@@ -109,7 +110,7 @@ class ServedTree:
         """The file at a tree path, or None when the tree has no such file."""
         try:
             return self._get(path)
-        except Exception as exc:  # noqa: BLE001 - a request is answered whatever went wrong
+        except Exception as exc:  # a request is answered whatever went wrong
             served = self._memo.latest(path)
             state = "serving its last version" if served else "nothing to serve"
             self._log.error("cannot render %s (%s: %s): %s", path, type(exc).__name__, exc, state)
@@ -122,7 +123,8 @@ class ServedTree:
             key = (path, self.plan.pages_digest)
             served = self._memo.get(key)
             if served is None:
-                served = _served(path, render_page(self.plan, path), self._newest)
+                newest = self.held.encoded(entry.path for entry in self.plan.newest)
+                served = _served(path, render_page(self.plan, path, newest), self._newest)
                 self._memo.put(key, served)
             return served
         feed = self._feeds.get(path)
@@ -131,7 +133,8 @@ class ServedTree:
         digest = self.plan.digests[feed.path]
         served = self._memo.get((path, digest))
         if served is None:
-            for sibling, data in next(render_feeds(self.plan, [feed])).items():
+            work = [([feed], self.held.encoded(entry_paths([feed])))]
+            for sibling, data in next(render_feeds(self.plan.render, work)).items():
                 rendered = _served(sibling, data, feed.updated)
                 self._memo.put((sibling, digest), rendered)
                 if sibling == path:
@@ -140,5 +143,4 @@ class ServedTree:
 
 
 def _served(path: str, data: bytes, modified: dt.datetime) -> Served:
-    media_type = MEDIA_TYPES.get(path.rsplit(".", 1)[-1], "application/octet-stream")
-    return Served(data, hashlib.sha256(data).hexdigest()[:32], modified, media_type)
+    return Served(data, hashlib.sha256(data).hexdigest()[:32], modified, media_type(path))

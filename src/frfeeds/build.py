@@ -1,0 +1,135 @@
+"""Write the feed tree to disk, incrementally: ``build(out, settings, cache_dir) -> BuildReport``.
+
+Scan the records folder; when nothing changed since the last build of ``out`` (its
+state beside the parse cache says so), repeat that build's report and read nothing
+else. Otherwise load the records (the cache gives what it holds), plan the feeds, render
+only those whose input digest changed, and write the tree atomically (``writer``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import marshal
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from frfeeds.config.fingerprint import build_digest
+from frfeeds.read.cache import RACY_NS, ParseCache, open_cache
+from frfeeds.read.scan import RecordFile, check_records_folder, scan_records, signature
+from frfeeds.report import BuildReport
+from frfeeds.settings import Settings
+from frfeeds.workers import gc_off
+from frfeeds.write.writer import Manifest, TreeError, TreeWriter, WriteResult, state_file
+
+log = logging.getLogger("frfeeds")
+
+def build(
+    out: Path,
+    settings: Settings,
+    cache_dir: Path | None,
+    progress: bool = False,
+    wait: float | None = None,
+    on_wait: Callable[[], None] | None = None,
+    warn: Callable[[str], None] = log.warning,
+) -> BuildReport:
+    """Write the feed tree for settings to out, rendering only feeds whose inputs changed.
+
+    cache_dir holds the parse cache and the tree's state (None: neither; every feed is
+    rendered, and files are still written only when their bytes change). Nothing is
+    created before out is known to be frfeeds' own (or new).
+    """
+    check_records_folder(settings.records)
+    state = state_file(cache_dir, out) if cache_dir is not None else None
+    with gc_off(), TreeWriter(out, state, wait=wait, on_wait=on_wait) as tree:
+        files = scan_records(settings.records)
+        key = _inputs_key(settings, files)
+        manifest = tree.manifest
+        if manifest is not None and tree.is_current(key):  # nothing changed since the last build: nothing to read
+            try:
+                return BuildReport.from_facts(manifest.report, WriteResult(0, len(manifest.files), 0))
+            except (TypeError, ValueError):
+                pass  # a state of another version: build
+        cache = open_cache(settings.records, cache_dir, warn=warn) if cache_dir is not None else None
+        if cache is None:
+            tree.state = None  # the cache folder is unusable: no state there either
+        try:
+            report = _write(tree, settings, cache, files, key, progress)
+        except BaseException as exc:
+            _raise_if_a_worker_died(exc, out)
+            raise
+        finally:
+            if cache is not None:
+                cache.close()
+    if tree.state_error is not None:
+        warn(f"the build state could not be saved ({tree.state_error.strerror}: {tree.state_error.filename}); "
+             "the next build renders every feed again")
+    return report
+
+
+def _write(tree: TreeWriter, settings: Settings, cache: ParseCache | None, files: list[RecordFile], key: str,
+           progress: bool) -> BuildReport:
+    # imported only now: the no-change path needs no YAML, feedgen or lxml
+    from frfeeds.plan import PAGES, batches, entry_paths, feed_paths, plan_site, render_feeds, render_page
+    from frfeeds.progress import progress_bar
+    from frfeeds.read.loader import load_records
+    from frfeeds.report import report_of
+    from frfeeds.workers import cores
+
+    with progress_bar(len(files), "parsing", progress) as advance:
+        loaded = load_records(settings.records, cache, files, progress=advance)
+    plan = plan_site(settings, loaded.summaries)
+    previous = tree.manifest.digests if tree.manifest else {}
+    stale = []
+    for feed in plan.feeds:
+        paths = feed_paths(feed)
+        if previous.get(feed.path) == plan.digests[feed.path] and all(map(tree.unchanged, paths)):
+            for path in paths:
+                tree.keep(path)
+        else:
+            stale.append(feed)
+    # the details of what will be rendered are read here (the cache, or a parse), a batch
+    # at a time: rendering itself reads no file
+    work = batches(stale)
+    fetched = ((feeds, loaded.encoded(entry_paths(feeds))) for feeds in work)
+    with progress_bar(len(stale), "rendering", progress) as advance:
+        for feed_files in render_feeds(plan.render, fetched, workers=cores() if len(work) >= 4 else 1):
+            for path, data in feed_files.items():
+                tree.put(path, data)
+            advance(1)
+    pages = [path for path in PAGES
+             if not (tree.manifest and tree.manifest.pages == plan.pages_digest and tree.unchanged(path))]
+    newest = loaded.encoded(entry.path for entry in plan.newest) if pages else {}
+    for path in PAGES:
+        if path in pages:
+            tree.put(path, render_page(plan, path, newest))
+        else:
+            tree.keep(path)
+    report = report_of(loaded, plan, settings.records)
+    if loaded.transient:  # a file or folder could not be read: the next build reads it again
+        key = ""
+    written = tree.commit(Manifest(key, plan.digests, plan.pages_digest, report.facts()))
+    return BuildReport.from_facts(report.facts(), written)
+
+
+def _raise_if_a_worker_died(exc: BaseException, out: Path) -> None:
+    """A worker process killed midway (the OOM killer, kill -9) breaks its pool: one
+    line, not a traceback. (Imported here: the no-change path starts no pool.)"""
+    from concurrent.futures.process import BrokenProcessPool
+
+    if isinstance(exc, BrokenProcessPool):
+        raise TreeError(f"cannot build {out}: a worker process died (killed, or out of memory?); "
+                        "the previous tree is unchanged; build again") from None
+
+
+def _inputs_key(settings: Settings, files: list[RecordFile]) -> str:
+    """Digest of everything a build reads: the settings and code its output depends on
+    (config.fingerprint.build_digest), where the records are and the files' names, sizes and
+    mtimes; "" when a record file is too fresh to trust its mtime."""
+    now = time.time_ns()
+    if any(now - item.mtime_ns < RACY_NS for item in files):
+        return ""
+    inputs = (build_digest(settings), os.path.abspath(settings.records), signature(files))
+    return hashlib.blake2b(marshal.dumps(inputs), digest_size=16).hexdigest()

@@ -1,0 +1,177 @@
+"""The plan: published summaries -> which feeds hold which entries, and the files they make.
+
+The build writes the files to disk and the app serves them: the same bytes either way.
+Each feed has a digest of everything its files are made from (the package's code, the
+RenderSettings the renderers read, its path, title and description, a custom feed's
+query, and its entries' contents), so a feed whose digest did not change since the last
+build need not be rendered again. Rendering is pure over values: the caller fetches the
+entries' details (``Encoded``) before asking for files; nothing here reads a file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import heapq
+import marshal
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from frfeeds.catalog import Feed, Selection, build_catalog, select, topic_feed_name
+from frfeeds.config.fingerprint import code_fingerprint
+from frfeeds.read.codec import decode_records
+from frfeeds.records import Record, Summary
+from frfeeds.render.content import entry_html
+from frfeeds.render.outputs import (
+    FEED_OUTPUTS,
+    SITE_PAGES,
+    RegistryError,
+    feed_files,
+    feed_renderers,
+    renderer,
+    site_page,
+)
+from frfeeds.render.pages import NEWEST_STORIES
+from frfeeds.settings import RenderSettings, Settings
+from frfeeds.workers import gc_paused, process_pool
+
+#: Pages made from the list of feeds rather than from entries: index.html, feeds.opml.
+PAGES = tuple(output.name for output in SITE_PAGES)
+#: Feeds rendered together: one fetch of their entries' details, one task for a worker.
+RENDER_BATCH = 100
+#: (summary, details) bytes of full records by path: what rendering a batch needs.
+Encoded = dict[str, tuple[bytes, bytes]]
+
+
+@dataclass(frozen=True)
+class Plan:
+    #: What the renderers read besides feeds and entries (the digests cover it).
+    render: RenderSettings
+    selection: Selection
+    feeds: tuple[Feed, ...]
+    #: Feed path (``feeds/ai``) -> digest of what its files are made from.
+    digests: dict[str, str]
+    #: Digest of what index.html and feeds.opml are made from.
+    pages_digest: str
+    #: The stories index.html shows: the newest entries of all feeds.
+    newest: tuple[Summary, ...] = ()
+
+
+def plan_site(settings: Settings, summaries: Iterable[Summary]) -> Plan:
+    """Which feeds the records make, each with the digest of its inputs."""
+    selection = select(summaries, settings.include_unpublished)
+    feeds = build_catalog(selection.records, settings.limit, settings.feeds)
+    custom = {feed.slug for feed in settings.feeds.custom}
+    names = tuple((slug, topic_feed_name(slug, custom)) for slug in sorted(custom))
+    render = replace(settings.render, topic_names=names)
+    # a feed's files are made of exactly this, its own fields and its entries
+    stamp = (code_fingerprint(), repr(render))
+    digests = {feed.path: feed_digest(stamp, feed) for feed in feeds}
+    pages = tuple((feed.path, feed.kind, feed.title, feed.description, len(feed.entries), _stamp(feed))
+                  for feed in feeds)
+    newest = newest_entries(feeds)
+    pages_digest = _digest((stamp, pages, tuple(entry.digest for entry in newest)))
+    return Plan(render, selection, feeds, digests, pages_digest, newest)
+
+
+def feed_digest(stamp: tuple[str, str], feed: Feed) -> str:
+    """The digest of a feed document's files: the stamp (code, RenderSettings), every
+    field of the feed but its entries, and its entries' digests."""
+    links = tuple((link.rel, link.path, link.query) for link in feed.links)
+    return _digest((stamp, feed.path, feed.kind, feed.title, feed.description,
+                    feed.query.canonical() if feed.query else None, links, feed.archive, feed.url_query,
+                    tuple(entry.digest for entry in feed.entries)))
+
+
+def newest_entries(feeds: Sequence[Feed], count: int = NEWEST_STORIES) -> tuple[Summary, ...]:
+    """The newest entries of all feeds (by publication date, ties by id, as in a feed):
+    entries of feeds only, so the details fetched for the feeds cover them."""
+    unique = {entry.path: entry for feed in feeds for entry in feed.entries}
+    return tuple(heapq.nsmallest(count, unique.values(),
+                                 key=lambda entry: (-entry.published_at.timestamp(), entry.url)))
+
+
+def entry_paths(feeds: Iterable[Feed]) -> list[str]:
+    """The records whose details rendering these feeds needs, each once, in order."""
+    return list(dict.fromkeys(entry.path for feed in feeds for entry in feed.entries))
+
+
+def feed_paths(feed: Feed) -> list[str]:
+    """The files of a feed: one per FEED_OUTPUTS row (its formats and its page)."""
+    return feed_files(feed.path)
+
+
+def batches(feeds: Sequence[Feed]) -> list[Sequence[Feed]]:
+    """Feeds in batches of RENDER_BATCH, in order."""
+    return [feeds[start:start + RENDER_BATCH] for start in range(0, len(feeds), RENDER_BATCH)]
+
+
+def render_feeds(inputs: RenderSettings, work: Iterable[tuple[Sequence[Feed], Encoded]],
+                 workers: int = 1) -> Iterator[dict[str, bytes]]:
+    """The files of each feed, one feed at a time, in order, from batches of feeds each
+    with its entries' details. With workers > 1, worker processes render the batches.
+
+    The workers are started fresh (spawned), each batch sent with the encoded records it
+    needs: forked from this process after a load, every worker would map the whole heap
+    (100,000 summaries and more) and the build's summed RSS would count it three times.
+    """
+    if workers < 2:
+        for feeds, encoded in work:
+            yield from render_batch(inputs, feeds, decode_records(encoded))
+        return
+    with process_pool(workers, fork=False) as pool:
+        for rendered in pool.map(_render_in_worker, ((inputs, feeds, encoded) for feeds, encoded in work)):
+            yield from rendered
+
+
+def render_batch(inputs: RenderSettings, feeds: Sequence[Feed], records: dict[str, Record]) -> list[dict[str, bytes]]:
+    """Each feed's files (in FEED_OUTPUTS order), each renderer of the registry called
+    once per feed; records holds every entry's full record."""
+    html = {path: entry_html(record) for path, record in records.items()}  # once per record, every format
+    rendered = []
+    for feed in feeds:
+        entries = [records[entry.path] for entry in feed.entries]
+        contents = [html[entry.path] for entry in feed.entries]
+        files: dict[str, bytes] = {}
+        for render, rows in feed_renderers():
+            made = render(feed, entries, contents, inputs)
+            expected = {row.file(feed.path) for row in rows}
+            if set(made) != expected:
+                raise RegistryError(f"a renderer made {sorted(made)} of {feed.path}, where the registry "
+                                    f"expects {sorted(expected)}")
+            files.update(made)
+        rendered.append({output.file(feed.path): files[output.file(feed.path)] for output in FEED_OUTPUTS})
+    return rendered
+
+
+def _render_in_worker(payload: tuple[RenderSettings, Sequence[Feed], Encoded]) -> list[dict[str, bytes]]:
+    inputs, feeds, encoded = payload
+    with gc_paused():
+        return render_batch(inputs, feeds, decode_records(encoded))
+
+
+def render_page(plan: Plan, path: str, newest: Encoded) -> bytes:
+    """A site page (index.html, feeds.opml) by its path, from the list of feeds and the
+    newest stories' details; RegistryError for a path that is no site page."""
+    make = renderer(site_page(path).renderer)
+    records = decode_records({entry.path: newest[entry.path] for entry in plan.newest})
+    data: bytes = make(plan.feeds, [records[entry.path] for entry in plan.newest], plan.render)
+    return data
+
+
+def render_tree(plan: Plan, encoded: Encoded) -> dict[str, bytes]:
+    """Every file of the tree, sorted by path; encoded holds every entry's details."""
+    files = {path: render_page(plan, path, encoded) for path in PAGES}
+    work = ((feeds, {path: encoded[path] for path in entry_paths(feeds)}) for feeds in batches(plan.feeds))
+    for made in render_feeds(plan.render, work):
+        files.update(made)
+    return dict(sorted(files.items()))
+
+
+def _stamp(feed: Feed) -> tuple[str, str]:
+    newest = feed.entries[0].published_at.isoformat() if feed.entries else ""
+    return feed.updated.isoformat(), newest
+
+
+def _digest(value: Any) -> str:
+    return hashlib.blake2b(marshal.dumps(value), digest_size=16).hexdigest()
