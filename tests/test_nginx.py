@@ -93,7 +93,7 @@ class Nginx:
 @pytest.fixture
 def static_tree(tmp_path):
     """The shared corpus built (providers with dots in their slugs), and archive documents
-    as issue 5005's archives will be written, so that every kind of file is there."""
+    as the RFC 5005 archives will be written (feeds/<slug>/archive/<n>.<ext>), so that every kind of file is there."""
     out = tmp_path / "out"
     assert build(out, "--records", str(shared_path("corpus", "records")), "--quiet") == 0
     for path, archive in [("feeds/all.atom", "feeds/all/archive/1.atom"),
