@@ -17,6 +17,11 @@ starts the Procfile command with that warm cache and measures:
 
 ``--compare-sync`` runs everything a second time with gunicorn's sync workers (the
 Procfile's command with ``--worker-class sync --threads 1``), side by side in one run.
+
+``--compare-nginx`` measures, side by side in one run on the same machine, full, gzip
+and 304 answers from the Procfile's gunicorn directly, through nginx as the caching
+proxy of deploy/nginx/proxy.conf.template in front of it, and from nginx serving the
+built tree with deploy/nginx/static.conf.template (Debian package ``nginx``).
 """
 
 from __future__ import annotations
@@ -115,9 +120,13 @@ def main() -> int:
     parser.add_argument("--path", default="/feeds/ai.atom")
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--compare-sync", action="store_true", help="also measure gunicorn's sync workers")
+    parser.add_argument("--compare-nginx", action="store_true",
+                        help="only: gunicorn direct, through the nginx caching proxy, and nginx serving the built tree")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         parser.error("wrk is not installed (apt-get install wrk)")
+    if args.compare_nginx and nginx_binary() is None:
+        parser.error("nginx is not installed (apt-get install nginx)")
 
     records = corpus(args.records)
     port = free_port()
@@ -130,6 +139,13 @@ def main() -> int:
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
            "HOST": "127.0.0.1", "PORT": str(port), "WEB_CONCURRENCY": str(args.workers), "HOME": str(home),
            "FRFEEDS_RECORDS": str(records), "FRFEEDS_BASE_URL": f"http://127.0.0.1:{port}", "FRFEEDS_CACHE": str(cache)}
+    if args.compare_nginx:
+        out = REPO / "bench-data" / "serve-out"
+        subprocess.run([str(Path(sys.executable).parent / "frfeeds"), "build", str(out), "--records", str(records),
+                        "--cache", str(cache), "--base-url", f"http://127.0.0.1:{port}", "--quiet"], check=True,
+                       stdout=subprocess.DEVNULL)
+        compare_nginx(procfile_command(), env, port, out, args)
+        return 0
     setups = [("Procfile", procfile_command())]
     if args.compare_sync:
         setups.append(("sync workers", procfile_command() + " --worker-class sync --threads 1"))
@@ -178,6 +194,80 @@ def measure(command: str, env: dict, port: int, args: argparse.Namespace) -> Non
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=60)
+        log.close()
+
+
+def nginx_binary() -> str | None:
+    return shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin:/usr/local/sbin")
+
+
+def start_nginx(name: str, template: str, values: dict[str, str]) -> subprocess.Popen:
+    """nginx with one of deploy/nginx/'s templates, filled in as envsubst would; its
+    files under bench-data/nginx-NAME/."""
+    folder = REPO / "bench-data" / f"nginx-{name}"
+    folder.mkdir(parents=True, exist_ok=True)
+    text = (REPO / "deploy" / "nginx" / template).read_text()
+    for key, value in values.items():
+        text = text.replace("${" + key + "}", value)
+    (folder / "frfeeds.conf").write_text(text)
+    temp = "".join(f"    {kind}_temp_path {folder / kind};\n" for kind in ("client_body", "proxy", "fastcgi", "uwsgi",
+                                                                          "scgi"))
+    user = "user root root;\n" if os.geteuid() == 0 else ""
+    (folder / "nginx.conf").write_text(
+        f"{user}worker_processes auto;\npid {folder / 'nginx.pid'};\nerror_log {folder / 'error.log'};\n"
+        "events { worker_connections 1024; }\n"
+        f"http {{\n    access_log off;\n{temp}    include {folder / 'frfeeds.conf'};\n}}\n")
+    return subprocess.Popen([nginx_binary(), "-p", str(folder), "-c", str(folder / "nginx.conf"),
+                             "-e", str(folder / "error.log"), "-g", "daemon off;"], start_new_session=True)
+
+
+def compare_nginx(command: str, env: dict, port: int, out: Path, args: argparse.Namespace) -> None:
+    """The same path's full, gzip and 304 answers: gunicorn direct, through the caching
+    proxy, and nginx serving the built tree; one table."""
+    log = open(REPO / "bench-data" / "gunicorn.log", "w")
+    server = subprocess.Popen(["bash", "-c", f"exec {command} --access-logfile /dev/null"],
+                              env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    proxy_port, static_port = free_port(), free_port()
+    nginxes = [
+        start_nginx("proxy", "proxy.conf.template", {
+            "FRFEEDS_LISTEN": f"127.0.0.1:{proxy_port}", "FRFEEDS_APP_1": f"127.0.0.1:{port}",
+            "FRFEEDS_APP_2": f"127.0.0.1:{port}",
+            "FRFEEDS_CACHE_DIR": str(REPO / "bench-data" / "nginx-proxy" / "cache")}),
+        start_nginx("static", "static.conf.template", {"FRFEEDS_LISTEN": f"127.0.0.1:{static_port}",
+                                                       "FRFEEDS_ROOT": str(out)}),
+    ]
+    try:
+        while True:
+            try:
+                if request(port, args.path)[0] == 200:
+                    break
+            except OSError:
+                time.sleep(0.05)
+            if server.poll() is not None:
+                raise SystemExit("gunicorn exited; see bench-data/gunicorn.log")
+        servers = {"gunicorn direct": port, "nginx caching proxy": proxy_port, "nginx static tree": static_port}
+        results: dict[str, dict[str, dict]] = {}
+        for name, where in servers.items():
+            status, headers = request(where, args.path)
+            assert status == 200, (name, status)
+            runs = {"full": {}, "full, gzip": {"Accept-Encoding": "gzip"}, "304": {"If-None-Match": headers["ETag"]}}
+            results[name] = {run: wrk(where, args.path, args.seconds, extra) for run, extra in runs.items()}
+        print(f"  {args.records} records, {args.workers} gunicorn workers, GET {args.path}, wrk -t2 -c32 "
+              f"{args.seconds} s each (req/s, p50 / p99; non-2xx/3xx)")
+        print(f"  {'':<12}" + "".join(f"{name:>34}" for name in servers))
+        for run in ("full", "full, gzip", "304"):
+            cells = [results[name][run] for name in servers]
+            print(f"  {run:<12}" + "".join(
+                f"{cell['rps']:>10.0f} {str(cell['p50']):>8} / {str(cell['p99']):>8}; {cell['errors']:<3}"
+                for cell in cells))
+        direct = results["gunicorn direct"]
+        for name in list(servers)[1:]:
+            print(f"  {name} / direct: " + ", ".join(
+                f"{run} {results[name][run]['rps'] / direct[run]['rps']:.1f}x" for run in direct))
+    finally:
+        for process in nginxes + [server]:
+            os.killpg(process.pid, signal.SIGTERM)
+            process.wait(timeout=60)
         log.close()
 
 

@@ -174,6 +174,19 @@ def chromium() -> str:
     return found
 
 
+def nginx() -> str:
+    """The nginx binary (Debian's package) for the deployment tests; skips when there is
+    none, unless FRFEEDS_REQUIRE_NGINX=1 (set by .ci/run) makes that a failure."""
+    import shutil
+
+    found = shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin:/usr/local/sbin")
+    if found is None:
+        if os.environ.get("FRFEEDS_REQUIRE_NGINX") == "1":
+            pytest.fail("nginx is not installed (FRFEEDS_REQUIRE_NGINX=1)")
+        pytest.skip("nginx is not installed (apt-get install nginx)")
+    return found
+
+
 def browse(url: str, *, screenshot: Path | None = None) -> str:
     """The DOM headless Chromium makes of a page (its text and markup after parsing), and
     a 1200x1600 screenshot of it when asked."""

@@ -58,6 +58,13 @@ title = "Azure and Power Apps, quality 60 or more"
 topics = ["Azure", "Power Apps"]
 min_quality = 60
 since = "30 days"
+
+[deploy]
+target = "s3://news-feeds/site/"
+endpoint = "http://127.0.0.1:9000/"
+region = "auto"
+max_deletes = 5
+max_delete_percent = 50
 """
 
 
@@ -83,6 +90,9 @@ def test_every_key_of_a_full_file_is_read(site):
     assert settings.feeds.archives is False and settings.feeds.archive_size == 20
     assert [feed.slug for feed in settings.feeds.custom] == ["ai-videos", "good-azure"]
     assert settings.feeds.custom[1].query.canonical() == "topics=azure,power-apps&min_quality=60&since=30d"
+    assert (settings.deploy.target, settings.deploy.endpoint, settings.deploy.region) == (
+        "s3://news-feeds/site", "http://127.0.0.1:9000", "auto")
+    assert (settings.deploy.max_deletes, settings.deploy.max_delete_percent) == (5, 50)
     assert set(ROWS) == set(_keys(FULL)), "FULL must set every key"
 
 

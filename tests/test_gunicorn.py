@@ -38,7 +38,7 @@ def free_port() -> int:
 
 
 class Server:
-    def __init__(self, records: Path, log: Path, reload: float = RELOAD):
+    def __init__(self, records: Path, log: Path, reload: float = RELOAD, base_url: str | None = None):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = log
@@ -49,7 +49,7 @@ class Server:
             "PORT": str(self.port),
             "WEB_CONCURRENCY": str(WORKERS),
             "FRFEEDS_RECORDS": str(records),
-            "FRFEEDS_BASE_URL": self.url,
+            "FRFEEDS_BASE_URL": base_url or self.url,  # replicas behind a proxy share the proxy's
             "FRFEEDS_RELOAD_INTERVAL": str(reload),
             "HOME": str(log.parent),  # gunicorn 27 puts a control socket under $HOME
         }

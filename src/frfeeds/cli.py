@@ -16,7 +16,7 @@ from frfeeds import __version__
 from frfeeds.build import build
 from frfeeds.config.loading import CONFIG_FILE, CONFIG_VARIABLE, load_settings
 from frfeeds.config.starter import starter_file
-from frfeeds.config.table import ROWS, TABLE, Setting
+from frfeeds.config.table import ROWS, TABLE, Setting, Source
 from frfeeds.errors import FrfeedsError, UsageError
 from frfeeds.report import BuildReport
 from frfeeds.write.writer import TreeError
@@ -56,6 +56,22 @@ def _parser() -> argparse.ArgumentParser:
     _config_option(check)
     for key in ("records", "include_unpublished"):
         _setting_option(check, ROWS[key])
+    deploy = commands.add_parser("deploy", help="put a built tree in an S3-compatible bucket: changed files only, "
+                                 "heads last, then deletes (needs frfeeds[deploy])")
+    deploy.add_argument("tree", type=Path, help="the folder frfeeds build wrote")
+    deploy.add_argument("target", nargs="?", help="s3://bucket/prefix (default: FRFEEDS_DEPLOY_TARGET, "
+                        "else deploy.target in the config file)")
+    _config_option(deploy)
+    deploy.add_argument("--endpoint", metavar="URL", help="S3 API URL (default: FRFEEDS_DEPLOY_ENDPOINT, else "
+                        "deploy.endpoint, else AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL, else AWS)")
+    deploy.add_argument("--region", help="the bucket's region (default: FRFEEDS_DEPLOY_REGION, else deploy.region, "
+                        "else AWS_DEFAULT_REGION)")
+    deploy.add_argument("--dry-run", action="store_true",
+                        help="print what would be uploaded and deleted; change nothing")
+    deploy.add_argument("--force", action="store_true", help="delete however many objects the tree no longer has")
+    deploy.add_argument("--all", action="store_true", dest="everything",
+                        help="upload every file, changed or not (to give every object the current headers)")
+    deploy.add_argument("--quiet", "-q", action="store_true", help="no progress display")
     init = commands.add_parser("init", help=f"write a commented starter {CONFIG_FILE}")
     init.add_argument("path", nargs="?", type=Path, default=Path(CONFIG_FILE),
                       help=f"the file to write, or a folder to write {CONFIG_FILE} in (default ./{CONFIG_FILE})")
@@ -89,6 +105,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _init(args.path)
         if args.command == "check":
             return _check(args)
+        if args.command == "deploy":
+            return _deploy(args)
         given = {row.key: getattr(args, row.dest) for row in TABLE if row.option}
         if args.no_cache:
             given["cache"] = "off"
@@ -124,6 +142,45 @@ def _check(args: argparse.Namespace) -> int:
     report = check_records(settings)
     _print_report(report, settings.records, f"checked {report.records} records, which make {report.feeds} feeds")
     return EXIT_REJECTED if report.rejected or report.dropped else EXIT_OK
+
+
+def _deploy(args: argparse.Namespace) -> int:
+    """frfeeds deploy: its failures are FrfeedsErrors (one line, exit 1), main's to print."""
+    from frfeeds.deploy.run import Limits, deploy
+    from frfeeds.deploy.s3 import require_boto3
+    from frfeeds.deploy.target import parse_target
+
+    require_boto3()
+    config = load_settings(os.environ, config=args.config).deploy
+    given = {key: _option(key, value, label) for key, value, label in (
+        ("deploy.target", args.target, "TARGET"), ("deploy.endpoint", args.endpoint, "--endpoint"),
+        ("deploy.region", args.region, "--region")) if value is not None}
+    target_text = given.get("deploy.target", config.target)
+    if target_text is None:
+        raise UsageError("deploy needs a TARGET (s3://bucket/prefix): give it, or set FRFEEDS_DEPLOY_TARGET "
+                         "or deploy.target in the config file")
+    target = parse_target(target_text)  # checked already
+    limits = Limits(config.max_deletes, config.max_delete_percent, force=args.force)
+    report = deploy(args.tree, target, endpoint=given.get("deploy.endpoint", config.endpoint),
+                    region=given.get("deploy.region", config.region), limits=limits, everything=args.everything,
+                    dry_run=args.dry_run,
+                    progress=not args.quiet)
+    plan = report.plan
+    if report.dry_run:
+        print(f"frfeeds: dry run: would deploy {args.tree} to {target}: {plan.upload_count:,} to upload, "
+              f"{plan.unchanged:,} unchanged, {len(plan.deletes):,} to delete; nothing was changed")
+    else:
+        print(f"frfeeds: deployed {args.tree} to {target}: {report.uploaded:,} uploaded, {plan.unchanged:,} unchanged, "
+              f"{report.deleted:,} deleted")
+    return EXIT_OK
+
+
+def _option(key: str, value: str, label: str) -> str:
+    """A deploy option's value, checked by its settings row's converter."""
+    try:
+        return str(ROWS[key].convert(value, Source(label)))
+    except ValueError as exc:
+        raise UsageError(f"{label} {exc}") from None
 
 
 def _print_report(report: BuildReport, records: Path, done: str) -> None:

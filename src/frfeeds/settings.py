@@ -77,6 +77,21 @@ class Feeds:
 
 
 @dataclass(frozen=True, slots=True)
+class Deploy:
+    """Where and how ``frfeeds deploy`` puts a tree (credentials stay with boto3: its
+    variables, profile or role, never the config file)."""
+
+    #: ``s3://bucket/prefix``, checked by frfeeds.deploy.target.
+    target: str | None = None
+    #: The S3 API's URL (MinIO, R2, ...); None: boto3's own (AWS_ENDPOINT_URL_S3, else AWS).
+    endpoint: str | None = None
+    region: str | None = None
+    #: Deletes allowed whatever the bucket's size; more only within max_delete_percent.
+    max_deletes: int = 20
+    max_delete_percent: int = 10
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     #: The records folder, read recursively.
     records: Path = Path("seeds")
@@ -94,6 +109,8 @@ class Settings:
     reload_interval: float = 60.0
     #: The parse cache folder (which keeps the build state too); None for none.
     cache: Path | None = field(default_factory=default_cache_dir)
+    #: frfeeds deploy's target and limits: how, not what, is built.
+    deploy: Deploy = Deploy()
 
     @property
     def render(self) -> RenderSettings:

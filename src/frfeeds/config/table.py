@@ -19,7 +19,17 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from frfeeds.errors import UsageError
-from frfeeds.settings import KINDS, MAX_LIMIT, MAX_RELOAD_INTERVAL, CustomFeed, Feeds, Settings, Site, default_cache_dir
+from frfeeds.settings import (
+    KINDS,
+    MAX_LIMIT,
+    MAX_RELOAD_INTERVAL,
+    CustomFeed,
+    Deploy,
+    Feeds,
+    Settings,
+    Site,
+    default_cache_dir,
+)
 
 #: A BCP 47 language tag's shape: a 2-8 letter language, then 1-8 character subtags
 #: (``en``, ``fr-CA``, ``zh-Hant-TW``, ``sr-Latn``).
@@ -347,6 +357,35 @@ class _Nested(ValueError):
 _TYPED = Source("", typed=True)
 
 
+def _deploy_target(value: Any, source: Source) -> str:
+    from frfeeds.deploy.target import parse_target  # pure: no boto3
+
+    return str(parse_target(value))
+
+
+def _endpoint(value: Any, source: Source) -> str:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(value) if isinstance(value, str) else None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"must be an http(s) URL such as https://s3.example.com, not {_shown(value)}")
+    return str(value).rstrip("/")
+
+
+def _region(value: Any, source: Source) -> str:
+    if not isinstance(value, str) or not re.fullmatch(r"[a-z0-9]+(?:-[a-z0-9]+)*", value):
+        raise ValueError(f"must be a region name such as eu-west-1 or auto, not {_shown(value)}")
+    return value
+
+
+def _count(value: Any, source: Source) -> int:
+    return _whole(value, source, 0, 10**9)
+
+
+def _percent(value: Any, source: Source) -> int:
+    return _whole(value, source, 0, 100)
+
+
 # --- the table ------------------------------------------------------------------------
 
 TABLE: tuple[Setting, ...] = (
@@ -391,10 +430,22 @@ TABLE: tuple[Setting, ...] = (
             "archive documents (RFC 5005) of every feed's older stories: feeds/<feed>/archive/<n>.{atom,rss,json}"),
     Setting("feeds.archive_size", "FEEDS_ARCHIVE_SIZE", _archive_size,
             "stories per archive document, counted from the oldest: a full one never changes"),
+    # frfeeds deploy: how, not what, is built
+    Setting("deploy.target", "DEPLOY_TARGET", _deploy_target, "where frfeeds deploy puts the tree: s3://bucket/prefix",
+            output=False, example='"s3://news-feeds/site"'),
+    Setting("deploy.endpoint", "DEPLOY_ENDPOINT", _endpoint,
+            "S3 API URL for MinIO, R2, ... (default: AWS_ENDPOINT_URL_S3, else AWS)", output=False,
+            example='"https://s3.example.com"'),
+    Setting("deploy.region", "DEPLOY_REGION", _region, "the bucket's region (default: AWS_DEFAULT_REGION)",
+            output=False, example='"eu-west-1"'),
+    Setting("deploy.max_deletes", "DEPLOY_MAX_DELETES", _count,
+            "deletes frfeeds deploy makes without --force, whatever the bucket's size", output=False),
+    Setting("deploy.max_delete_percent", "DEPLOY_MAX_DELETE_PERCENT", _percent,
+            "... and past max_deletes, at most this percent of the objects under the prefix", output=False),
 )
 ROWS = {row.key: row for row in TABLE}
-#: The config file's sections: [site], [feeds].
-SECTIONS = {"site": Site, "feeds": Feeds}
+#: The config file's sections: [site], [feeds], [deploy].
+SECTIONS = {"site": Site, "feeds": Feeds, "deploy": Deploy}
 
 
 def setting_fields() -> set[str]:
