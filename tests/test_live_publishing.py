@@ -1,0 +1,44 @@
+"""Issue 16, the parts that need no server: implausible dates, feed titles that name
+the site, RSS descriptions that stay summaries, scheduled stories in a build, the hub
+links in every format. (The real hub and gunicorn: test_websub.py.)"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import feedparser
+import pytest
+
+from feedchecks import check_feeds_uris_and_text
+from helpers import build, check_tree_valid, record_text, tree, write_record
+
+
+def test_a_date_before_1991_is_reported_as_a_likely_typo(tmp_path, capsys):
+    records = tmp_path / "records"
+    old = write_record(records, "old.md", record_text(url="https://example.com/old", date="1900-01-01T00:00:00Z"))
+    touched = write_record(records, "touched.md", record_text(url="https://example.com/touched",
+                                                               extra="updatedDateTime: 1985-05-05"))
+    write_record(records, "fine.md", record_text(url="https://example.com/fine"))
+    out = tmp_path / "out"
+    assert build(out, "--records", str(records)) == 0
+    said = capsys.readouterr()
+    err = said.err
+    # a bad publication date rejects the record, as any bad required value does: its
+    # place in every feed depends on it
+    assert f"{old}: publishedDateTime: 1900-01-01T00:00:00Z is before 1991, likely a typo\n" in err
+    # a bad update date is left out: the publication date stands for it
+    assert f"{touched}: updatedDateTime: 1985-05-05T00:00:00Z is before 1991, likely a typo; left out\n" in err
+    assert "rejected 1," in said.out and "values dropped 1," in said.out
+    urls = [item["url"] for item in json.loads(tree(out)["feeds/all.json"])["items"]]
+    assert urls == ["https://example.com/fine", "https://example.com/touched"]
+    assert b"1985" not in tree(out)["feeds/all.atom"]
+    # the same from the parse cache (the verdict is stored), and --strict fails on it
+    assert build(out, "--records", str(records), "--strict") == 1
+    assert f"{old}: publishedDateTime: 1900-01-01T00:00:00Z is before 1991" in capsys.readouterr().err
+
+
+def test_1991_itself_is_plausible(tmp_path, capsys):
+    records = tmp_path / "records"
+    write_record(records, "r.md", record_text(date="1991-01-01T00:00:00Z"))
+    assert build(tmp_path / "out", "--records", str(records), "--strict") == 0
