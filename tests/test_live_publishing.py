@@ -5,6 +5,7 @@ links in every format. (The real hub and gunicorn: test_websub.py.)"""
 from __future__ import annotations
 
 import json
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import feedparser
@@ -42,3 +43,25 @@ def test_1991_itself_is_plausible(tmp_path, capsys):
     records = tmp_path / "records"
     write_record(records, "r.md", record_text(date="1991-01-01T00:00:00Z"))
     assert build(tmp_path / "out", "--records", str(records), "--strict") == 0
+
+
+CONTENT = "http://purl.org/rss/1.0/modules/content/"
+VIDEO = """featuredContent: '<p>Watch:</p><iframe src="https://www.youtube.com/embed/abc123XYZ_-" width="560" height="315"></iframe>'
+type: video"""
+
+
+def test_rss_description_of_a_video_without_excerpt_is_no_player(tmp_path, atom_schema, json_feed_validator):
+    records = tmp_path / "records"
+    write_record(records, "video.md", record_text(title="Robots & laundry", extra=VIDEO))
+    out = tmp_path / "out"
+    assert build(out, "--records", str(records)) == 0
+    rss = feedparser.parse(tree(out)["feeds/all.rss"])
+    assert not rss.bozo
+    item = rss.entries[0]
+    assert item.summary == "Robots &amp; laundry"  # the title as text (RSS description is HTML)
+    assert "youtube.com/embed/abc123XYZ_-" in item.content[0].value  # content:encoded (feedparser drops iframes)
+    element = ET.fromstring(tree(out)["feeds/all.rss"]).find("channel/item")
+    assert element.findtext("description") == "Robots &amp; laundry"  # HTML of the text, as excerpts are
+    assert '<iframe src="https://www.youtube.com/embed/abc123XYZ_-"' in element.findtext(f"{{{CONTENT}}}encoded")
+    check_tree_valid(out, atom_schema, json_feed_validator)
+    assert check_feeds_uris_and_text(tree(out)) > 0  # the suite's W3C rules: plain-text descriptions

@@ -89,6 +89,11 @@ def _add_entry(generator: FeedGenerator, record: Record, html: str, settings: Re
         # content, which content() below replaces).
         entry.summary(record.excerpt)
         entry.description(escape(record.excerpt, quote=False))
+    else:
+        # without one, feedgen would copy the whole content (a video's player iframe
+        # included) into RSS <description>, which stays a summary: the title, as text;
+        # the HTML goes to content:encoded only
+        entry.description(escape(record.title, quote=False))
     entry.content(html, type="html")
     entry.published(record.published_at)
     entry.updated(record.updated)
