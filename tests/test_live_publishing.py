@@ -65,3 +65,20 @@ def test_rss_description_of_a_video_without_excerpt_is_no_player(tmp_path, atom_
     assert '<iframe src="https://www.youtube.com/embed/abc123XYZ_-"' in element.findtext(f"{{{CONTENT}}}encoded")
     check_tree_valid(out, atom_schema, json_feed_validator)
     assert check_feeds_uris_and_text(tree(out)) > 0  # the suite's W3C rules: plain-text descriptions
+
+
+def test_feed_titles_name_the_site_when_it_has_a_title(tmp_path, monkeypatch):
+    records = tmp_path / "records"
+    write_record(records, "r.md", record_text())
+    plain, named, chosen = tmp_path / "plain", tmp_path / "named", tmp_path / "chosen"
+    assert build(plain, "--records", str(records)) == 0
+    monkeypatch.setenv("FRFEEDS_SITE_TITLE", "Example News")
+    assert build(named, "--records", str(records)) == 0
+    monkeypatch.setenv("FRFEEDS_SITE_FEED_TITLE", "{feed}")  # set: as it says, even with a site title
+    assert build(chosen, "--records", str(records)) == 0
+    for out, title in ((plain, "AI"), (named, "AI · Example News"), (chosen, "AI")):
+        files = tree(out)
+        assert feedparser.parse(files["feeds/ai.atom"]).feed.title == title
+        assert feedparser.parse(files["feeds/ai.rss"]).feed.title == title
+        assert json.loads(files["feeds/ai.json"])["title"] == title
+    assert json.loads(tree(named)["feeds/all.json"])["title"] == "All news · Example News"

@@ -59,7 +59,7 @@ def test_nothing_given_is_the_defaults(monkeypatch, tmp_path):
     settings = load_settings({})
     assert settings == Settings()
     assert settings.cache == tmp_path / "xdg" / "frfeeds" == default_cache_dir()
-    assert settings.site.title == "News feeds" and settings.site.feed_title == "{feed}"
+    assert settings.site.title == "News feeds" and settings.site.feed_title is None
     assert settings.site.language == "en" and settings.feeds.kinds == ("all", "topics", "providers")
     assert settings.feeds.min_entries == 1 and settings.reload_interval == 60
 

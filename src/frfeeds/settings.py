@@ -20,6 +20,11 @@ MAX_LIMIT = 10_000
 MAX_RELOAD_INTERVAL = 86_400
 #: The built-in kinds of feed ``feeds.kinds`` chooses from, in catalog order.
 KINDS = ("all", "topics", "providers")
+#: The site's title when none is set: feed titles then name only the feed.
+DEFAULT_SITE_TITLE = "News feeds"
+#: The feed title when site.title is set and site.feed_title is not: "AI · Example News"
+#: (Hugo's "AI on Example News", with a separator that reads in any language).
+SITE_FEED_TITLE = "{feed} · {site}"
 
 
 def default_cache_dir() -> Path:
@@ -31,7 +36,7 @@ def default_cache_dir() -> Path:
 class Site:
     """Who publishes the feeds: shown in every feed, the index page and the OPML."""
 
-    title: str = "News feeds"
+    title: str = DEFAULT_SITE_TITLE
     description: str = ""
     #: The publisher's home page (absolute http(s)); None: the feeds' own pages.
     url: str | None = None
@@ -43,7 +48,15 @@ class Site:
     author: str | None = None
     rights: str | None = None
     #: Each feed's title: ``{feed}`` is its own name, ``{site}`` the site's title.
-    feed_title: str = "{feed}"
+    #: None: ``{feed} · {site}`` when a title is set, else ``{feed}`` (title_template()).
+    feed_title: str | None = None
+
+    def title_template(self) -> str:
+        """The feed_title template in force: a reader showing "All news" of three sites
+        must tell them apart, so a set site title is named in every feed's title."""
+        if self.feed_title is not None:
+            return self.feed_title
+        return "{feed}" if self.title == DEFAULT_SITE_TITLE else SITE_FEED_TITLE
 
 
 @dataclass(frozen=True, slots=True)

@@ -372,7 +372,9 @@ TABLE: tuple[Setting, ...] = (
             example='"https://news.example.org/logo.png"'),
     Setting("site.author", "SITE_AUTHOR", _title, "who publishes the feeds", example='"Example News"'),
     Setting("site.rights", "SITE_RIGHTS", _title, "copyright line", example='"© Example News"'),
-    Setting("site.feed_title", "SITE_FEED_TITLE", _feed_title, "each feed's title: {feed} its name, {site} the site's"),
+    Setting("site.feed_title", "SITE_FEED_TITLE", _feed_title,
+            "each feed's title: {feed} its name, {site} the site's (default: '{feed} · {site}' when site.title "
+            "is set, else '{feed}')", example='"{feed} · {site}"', shown="{feed} · {site}, or {feed} without site.title"),
     Setting("feeds.kinds", "FEEDS_KINDS", _kinds, "built-in feeds to make: some of all, topics, providers"),
     Setting("feeds.min_entries", "FEEDS_MIN_ENTRIES", _min_entries,
             "no topic or provider feed with fewer entries than this"),

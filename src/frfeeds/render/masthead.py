@@ -41,7 +41,7 @@ class Masthead:
 
 def feed_title(feed: Feed, site: Site) -> str:
     # settings._feed_title allows {site} and {feed} only, so this cannot fail
-    return site.feed_title.format(site=site.title, feed=feed.title)
+    return site.title_template().format(site=site.title, feed=feed.title)
 
 
 def masthead(feed: Feed, settings: RenderSettings) -> Masthead:
