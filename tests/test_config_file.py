@@ -25,6 +25,8 @@ amp = false
 include_unpublished = true
 reload_interval = 30
 cache = "cache"
+hub = ["https://hub.example.org/", "https://hub.example.org/"]
+now = 2026-12-06T10:00:00Z
 
 [site]
 title = "Example News"
@@ -79,6 +81,8 @@ def test_every_key_of_a_full_file_is_read(site):
     assert settings.feeds.include_topics == ("ai", "computer-vision") and settings.feeds.exclude_topics == ("robots",)
     assert [feed.slug for feed in settings.feeds.custom] == ["ai-videos", "good-azure"]
     assert settings.feeds.custom[1].query.canonical() == "topics=azure,power-apps&min_quality=60&since=30d"
+    assert settings.hub == ("https://hub.example.org/",)
+    assert settings.now is not None and settings.now.isoformat() == "2026-12-06T10:00:00+00:00"
     assert {key for key in ROWS} == {key for key in _keys(FULL)}, "FULL must set every key"
 
 

@@ -16,7 +16,9 @@ from flask_compress import Compress
 from frfeeds.config.loading import load_settings
 from frfeeds.config.table import TABLE
 from frfeeds.read.cache import open_cache
-from frfeeds.render.outputs import MEDIA_TYPES
+from frfeeds.announce import link_header
+from frfeeds.render.links import absolute
+from frfeeds.render.outputs import FORMATS, MEDIA_TYPES
 from frfeeds.serve.reloader import Reloader
 from frfeeds.serve.served import Served, Unavailable
 from frfeeds.settings import Settings
@@ -30,6 +32,9 @@ and <a href="{root}/feeds.opml">feeds.opml</a> subscribes a reader to all of the
 </body></html>
 """
 
+
+#: The subscribable files' extensions: their answers carry WebSub's Link header.
+FEED_EXTENSIONS = tuple(f".{output.extension}" for output in FORMATS)
 
 UNAVAILABLE = "This feed cannot be served right now; try again shortly.\n"
 
@@ -55,7 +60,6 @@ def create_app(test_config: Mapping[str, Any] | None = None, settings: Settings 
     reloader = Reloader(settings, interval, _logger(), open_cache(settings.records, settings.cache))
     app.extensions["frfeeds"] = reloader
     Compress(app)
-    cache_control = f"public, max-age={max(1, int(interval))}"
 
     @app.before_request
     def watch() -> None:
@@ -74,6 +78,9 @@ def create_app(test_config: Mapping[str, Any] | None = None, settings: Settings 
             "files": tree.paths,
             "loaded_at": reloader.loaded_at.isoformat() if reloader.loaded_at else None,
             "last_error": reloader.last_error,
+            "scheduled": len(plan.selection.scheduled),
+            "next_publication": next_at.isoformat() if (next_at := plan.selection.next_publication) else None,
+            "hub": reloader.announcer.health(),
             "pid": os.getpid(),
         }
         response = jsonify(body)
@@ -97,7 +104,9 @@ def create_app(test_config: Mapping[str, Any] | None = None, settings: Settings 
         response = Response(served.data, content_type=f"{served.media_type}; charset=utf-8")
         response.set_etag(served.etag)
         response.last_modified = served.modified
-        response.headers["Cache-Control"] = cache_control
+        response.headers["Cache-Control"] = f"public, max-age={reloader.max_age()}"  # never past a scheduled story
+        if settings.hub and path.endswith(FEED_EXTENSIONS):  # WebSub discovery
+            response.headers["Link"] = link_header(settings.hub, absolute(settings.base_url, path))
         response.make_conditional(request)  # in place (it returns self): 304, 412 or 206 as the request's conditions say
         return response
 

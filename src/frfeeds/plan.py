@@ -10,6 +10,7 @@ entries' details (``Encoded``) before asking for files; nothing here reads a fil
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import heapq
 import marshal
@@ -49,9 +50,11 @@ class Plan:
     newest: tuple[Summary, ...] = ()
 
 
-def plan_site(settings: Settings, summaries: Iterable[Summary]) -> Plan:
-    """Which feeds the records make, each with the digest of its inputs."""
-    selection = select(summaries, settings.include_unpublished)
+def plan_site(settings: Settings, summaries: Iterable[Summary], now: dt.datetime | None) -> Plan:
+    """Which feeds the records make, each with the digest of its inputs. Records dated
+    after ``now`` are held back (``selection.scheduled``); the caller reads the clock
+    (or takes settings.now): None holds nothing back."""
+    selection = select(summaries, settings.include_unpublished, now)
     feeds = build_catalog(selection.records, settings.limit, settings.feeds)
     custom = {feed.slug for feed in settings.feeds.custom}
     render = replace(settings.render, topic_names=tuple((slug, topic_feed_name(slug, custom)) for slug in sorted(custom)))

@@ -8,6 +8,7 @@ digest covers exactly it, so a setting that changes output cannot be forgotten.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -102,11 +103,17 @@ class Settings:
     reload_interval: float = 60.0
     #: The parse cache folder (which keeps the build state too); None for none.
     cache: Path | None = field(default_factory=default_cache_dir)
+    #: WebSub hubs (absolute http(s) URLs): every feed links them, and is announced to
+    #: them when its bytes change.
+    hub: tuple[str, ...] = ()
+    #: The clock deciding which scheduled stories are published; None: the time the
+    #: build (or the app's reload) starts. Set, a build is reproducible at any wall time.
+    now: dt.datetime | None = None
 
     @property
     def render(self) -> RenderSettings:
         """What the renderers read of these settings (the plan adds the topic names)."""
-        return RenderSettings(self.base_url, self.amp, self.site)
+        return RenderSettings(self.base_url, self.amp, self.site, hubs=self.hub)
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +130,8 @@ class RenderSettings:
     #: Topic slug -> the name of its feed, for the slugs whose feed is not named after
     #: them (a custom feed took the name): entries' topic categories name their feeds.
     topic_names: tuple[tuple[str, str], ...] = ()
+    #: WebSub hubs every feed links (rel="hub"; JSON Feed ``hubs``).
+    hubs: tuple[str, ...] = ()
 
     def topic_feed(self, slug: str) -> str:
         """The feed name (``feeds/<name>``) of a topic's slug."""

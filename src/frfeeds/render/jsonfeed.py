@@ -9,6 +9,7 @@ from typing import Any
 from frfeeds.catalog import Feed
 from frfeeds.records import Record
 from frfeeds.render.content import original_url
+from frfeeds.render.hublinks import json_hubs
 from frfeeds.render.links import absolute, rfc3339
 from frfeeds.render.masthead import masthead
 from frfeeds.render.outputs import feed_file
@@ -28,6 +29,8 @@ def render_json(feed: Feed, records: Sequence[Record], contents: Sequence[str], 
         "feed_url": absolute(settings.base_url, path),
         "description": feed.description,
     }
+    if settings.hubs:  # WebSub
+        document["hubs"] = json_hubs(settings.hubs)
     if head.icon:  # JSON Feed's icon is large and its favicon small: one square image is both
         document["icon"] = document["favicon"] = head.icon
     if site.author:

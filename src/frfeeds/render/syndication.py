@@ -12,6 +12,7 @@ from frfeeds.clean import slugify
 from frfeeds.records import Record
 from frfeeds.render.content import original_url
 from frfeeds.render.entrylinks import EntryLinksEntryExtension, EntryLinksExtension
+from frfeeds.render.hublinks import HubLinksExtension
 from frfeeds.render.links import absolute
 from frfeeds.render.masthead import Masthead, masthead
 from frfeeds.render.outputs import FORMAT_BY_NAME
@@ -60,6 +61,9 @@ def _feed_generator(feed: Feed, head: Masthead, records: Sequence[Record], setti
     generator.load_extension("media")
     generator.load_extension("dc", atom=False, rss=True)
     generator.register_extension("links", EntryLinksExtension, EntryLinksEntryExtension)
+    if settings.hubs:  # WebSub: rel="hub" beside rel="self" (RSS: atom:link)
+        generator.register_extension("websub", HubLinksExtension)
+        generator.websub.hubs(settings.hubs)
     generator.title(head.title)
     generator.subtitle(feed.description)
     generator.generator(GENERATOR)  # no version: upgrading must not change every byte

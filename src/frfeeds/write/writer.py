@@ -73,6 +73,8 @@ class WriteResult:
     written: int
     unchanged: int
     removed: int
+    #: The tree paths whose bytes changed (written), sorted: what a WebSub hub is told of.
+    changed: tuple[str, ...] = ()
 
 
 def state_file(folder: Path, out: Path) -> Path:
@@ -198,7 +200,7 @@ class TreeWriter:
         (self._stage / MARKER).write_bytes(MARKER_TEXT)
         _swap(self._stage, self.out)
         self._save(replace(manifest, files=files))
-        return WriteResult(len(self._staged), len(self._kept), len(removed))
+        return WriteResult(len(self._staged), len(self._kept), len(removed), tuple(sorted(self._staged)))
 
     def _save(self, manifest: Manifest) -> None:
         """Save the state, atomically; a failure (the cache's disk full) costs the next
