@@ -91,6 +91,13 @@ def until(predicate, timeout: float, what: str):
     return found
 
 
+def recorded(tmp_path: Path) -> None:
+    """Until the first start's digests are recorded as announced (the state file beside
+    the parse cache, which conftest's own_cache puts in tmp_path), and a moment more."""
+    until(lambda: list((tmp_path / "frfeeds-cache").glob("websub-*.json")), 20, "the announcement state")
+    time.sleep(0.5)
+
+
 @pytest.fixture
 def hub(tmp_path):
     running = Hub(tmp_path)
@@ -116,7 +123,7 @@ def test_a_new_story_reaches_a_subscriber_through_a_real_hub_once(tmp_path, reco
         # both workers serve, and have recorded what they serve as announced (one reload
         # interval after their first request): the first start announces nothing
         server.every_worker("/feeds/ai.atom", lambda body: b"A story" not in body, timeout=20)
-        time.sleep(2.5)
+        recorded(tmp_path)
         assert hub.published() == []
         changed, unchanged = f"{server.url}/feeds/ai.atom", f"{server.url}/feeds/computer-vision.atom"
         for topic, name in ((changed, "ai"), (unchanged, "cv")):
@@ -155,7 +162,7 @@ def test_an_unreachable_or_slow_hub_neither_slows_the_app_nor_fails_the_build(tm
         server = Server(records, tmp_path / "gunicorn.log")
         try:
             server.every_worker("/feeds/all.json", lambda body: True, timeout=20)
-            time.sleep(2.5)  # the first start's state is recorded
+            recorded(tmp_path)
             write_record(records, "new.md", record_text(title="Nobody hears", url="https://example.com/unheard"))
             times = []
             deadline = time.monotonic() + 8  # the announcement (reload + delay + budget) runs meanwhile
