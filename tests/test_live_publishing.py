@@ -9,6 +9,7 @@ import json
 import logging
 import os
 import socket
+import threading
 import time
 import xml.etree.ElementTree as ET
 
@@ -223,3 +224,46 @@ def test_pure_announce_helpers():
         "feeds/ai.atom", "feeds/providers/x.com.json"]
     assert link_header(["https://h/"], "https://s/feeds/ai.atom") == '<https://h/>; rel="hub", <https://s/feeds/ai.atom>; rel="self"'
     assert changed_feeds({"a": "1", "b": "1"}, {"a": "1", "b": "2", "c": "1"}) == ["b", "c"]
+
+
+class _FlakyHub:
+    """A hub on 127.0.0.1 that answers 503 to the first `failures` requests, then 202;
+    it keeps each request's form."""
+
+    def __init__(self, failures: int, status: int = 503):
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+        from urllib.parse import parse_qs
+
+        self.forms: list[dict[str, list[str]]] = []
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                outer.forms.append(parse_qs(self.rfile.read(int(self.headers["Content-Length"])).decode()))
+                self.send_response(status if len(outer.forms) <= failures else 202)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hub"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
+def test_the_hub_client_retries_a_failing_hub_and_gives_up_on_a_refusal():
+    from frfeeds.hubclient import publish
+
+    flaky, refusing = _FlakyHub(failures=2), _FlakyHub(failures=99, status=400)
+    try:
+        feeds = ["http://x/feeds/ai.atom", "http://x/feeds/ai.rss"]
+        flaky_outcome, refused = publish([flaky.url, refusing.url], feeds, budget=5)
+        assert flaky_outcome == Outcome(flaky.url, 2, 2)  # 503, 503, then accepted; then the second URL
+        assert [form["hub.url"] for form in flaky.forms] == [[feeds[0]]] * 3 + [[feeds[1]]]
+        assert flaky.forms[0] == {"hub.mode": ["publish"], "hub.url": [feeds[0]], "hub.topic": [feeds[0]]}
+        assert refused.error == f"HTTP 400 for {feeds[0]}" and len(refusing.forms) == 1  # a 4xx is an answer
+        assert refused.line() == f"hub {refusing.url} answered HTTP 400 for {feeds[0]}"
+    finally:
+        flaky.server.shutdown()
+        refusing.server.shutdown()

@@ -28,10 +28,13 @@ class Outcome:
     error: str | None = None
 
     def line(self) -> str:
-        """``announced 3 feeds to HUB``, or ``hub HUB unreachable: reason``."""
+        """``announced 3 feeds to HUB``, ``hub HUB unreachable: reason``, or ``hub HUB
+        answered HTTP 400 for URL`` (a hub that refused)."""
         if self.error is None:
             return f"announced {self.announced} feeds to {self.hub}"
         done = f" (announced {self.announced} of {self.total} feeds)" if self.announced else ""
+        if self.error.startswith("HTTP "):
+            return f"hub {self.hub} answered {self.error}{done}"
         return f"hub {self.hub} unreachable: {self.error}{done}"
 
 
