@@ -25,6 +25,8 @@ amp = false
 include_unpublished = true
 reload_interval = 30
 cache = "cache"
+hub = ["https://hub.example.org/", "https://hub.example.org/"]
+now = 2026-12-06T10:00:00Z
 
 [site]
 title = "Example News"
@@ -93,6 +95,8 @@ def test_every_key_of_a_full_file_is_read(site):
     assert (settings.deploy.target, settings.deploy.endpoint, settings.deploy.region) == (
         "s3://news-feeds/site", "http://127.0.0.1:9000", "auto")
     assert (settings.deploy.max_deletes, settings.deploy.max_delete_percent) == (5, 50)
+    assert settings.hub == ("https://hub.example.org/",)
+    assert settings.now is not None and settings.now.isoformat() == "2026-12-06T10:00:00+00:00"
     assert set(ROWS) == set(_keys(FULL)), "FULL must set every key"
 
 

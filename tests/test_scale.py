@@ -73,7 +73,7 @@ def test_warm_cache_parses_nothing_and_changed_files_only(tmp_path, records):
 
 def tree_of(settings: Settings, loaded) -> dict[str, bytes]:
     """Every file of the tree of a load, its details fetched first (as a build does)."""
-    plan = plan_site(settings, loaded.summaries)
+    plan = plan_site(settings, loaded.summaries, None)
     return render_tree(plan, loaded.encoded(entry_paths(plan.documents)))  # the archives too
 
 

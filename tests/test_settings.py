@@ -61,7 +61,7 @@ def test_nothing_given_is_the_defaults(monkeypatch, tmp_path):
     settings = load_settings({})
     assert settings == Settings()
     assert settings.cache == tmp_path / "xdg" / "frfeeds" == default_cache_dir()
-    assert settings.site.title == "News feeds" and settings.site.feed_title == "{feed}"
+    assert settings.site.title == "News feeds" and settings.site.feed_title is None
     assert settings.site.language == "en" and settings.feeds.kinds == ("all", "topics", "providers")
     assert settings.feeds.min_entries == 1 and settings.reload_interval == 60
 
@@ -118,6 +118,8 @@ def test_defaults_replace_the_tables_but_lose_to_every_source(tmp_path):
     ("feeds.kinds", "all,videos", "must be some of all, topics, providers, not 'videos'"),
     ("feeds.min_entries", "0", "must be between 1 and 10000, not 0"),
     ("feeds.include_topics", "AI,!!", "'!!' has no letters or digits to name a topic"),
+    ("hub", "https://hub.example,ftp://x", "must be an absolute http(s) URL, not 'ftp://x'"),
+    ("now", "tomorrow", "must be a date and time such as 2026-12-06T10:00:00Z, not 'tomorrow'"),
 ])
 def test_errors_name_the_option_the_variable_or_the_key(key, value, reason):
     row = ROWS[key]
@@ -131,6 +133,15 @@ def test_errors_name_the_option_the_variable_or_the_key(key, value, reason):
         with pytest.raises(UsageError) as caught:
             load_settings({}, {key: value})
         assert str(caught.value).startswith(f"{row.option} {reason}")
+
+
+def test_hub_and_now_in_text():
+    settings = load_settings({"FRFEEDS_HUB": " https://a.example/hub , https://b.example/ ,https://a.example/hub",
+                              "FRFEEDS_NOW": "2026-12-06T12:00:00+02:00"})
+    assert settings.hub == ("https://a.example/hub", "https://b.example/")
+    assert settings.now is not None and settings.now.isoformat() == "2026-12-06T10:00:00+00:00"
+    assert settings.render.hubs == settings.hub  # what renderers read, and feed digests cover
+    assert load_settings({"FRFEEDS_NOW": "2026-12-06 10:00"}).now.tzinfo is not None  # no zone: UTC
 
 
 def test_good_values_in_text():

@@ -41,6 +41,9 @@ ALTERNATIVES = {
     # a custom feed named as a topic: the topic's feed moves to ai-topic, and every
     # entry's category names it (RenderSettings.topic_names)
     "feeds.custom": '[{ slug = "ai", title = "AI picks", topics = ["AI"], min_quality = 80 }]',
+    "hub": '["https://hub.example.org/"]',
+    # before the newest story (Robots, 2021-05-18 09:00): it is held back
+    "now": "2021-05-18T00:00:00Z",
     "feeds.archives": "false",
     "feeds.archive_size": "1",
 }

@@ -15,10 +15,12 @@ from typing import Any
 from flask import Flask, Response, g, jsonify, request
 from flask_compress import Compress
 
+from frfeeds.announce import link_header
 from frfeeds.config.loading import load_settings
 from frfeeds.config.table import TABLE
 from frfeeds.read.cache import open_cache
-from frfeeds.render.outputs import MEDIA_TYPES, load_renderers
+from frfeeds.render.links import absolute
+from frfeeds.render.outputs import FORMATS, MEDIA_TYPES, load_renderers
 from frfeeds.render.pages import load_templates
 from frfeeds.serve.reloader import Reloader
 from frfeeds.serve.served import Served, Unavailable
@@ -32,6 +34,9 @@ and <a href="{root}/feeds.opml">feeds.opml</a> subscribes a reader to all of the
 </body></html>
 """
 
+
+#: The subscribable files' extensions: their answers carry WebSub's Link header.
+FEED_EXTENSIONS = tuple(f".{output.extension}" for output in FORMATS)
 
 UNAVAILABLE = "This feed cannot be served right now; try again shortly.\n"
 #: Seconds a sealed archive document may be cached (README: Archives).
@@ -61,7 +66,6 @@ def create_app(test_config: Mapping[str, Any] | None = None, settings: Settings 
     reloader = Reloader(settings, interval, _logger(), open_cache(settings.records, settings.cache))
     app.extensions["frfeeds"] = reloader
     Compress(app)
-    cache_control = f"public, max-age={max(1, int(interval))}"
     # a sealed archive document changes only with its own stories (an old one edited or
     # withdrawn), the code or the settings: a day, revalidated by ETag, never immutable
     # (README: Archives)
@@ -85,6 +89,9 @@ def create_app(test_config: Mapping[str, Any] | None = None, settings: Settings 
             "files": tree.paths,
             "loaded_at": reloader.loaded_at.isoformat() if reloader.loaded_at else None,
             "last_error": reloader.last_error,
+            "scheduled": len(plan.selection.scheduled),
+            "next_publication": next_at.isoformat() if (next_at := plan.selection.next_publication) else None,
+            "hub": reloader.announcer.health(),
             "pid": os.getpid(),
         }
         response = jsonify(body)
@@ -109,7 +116,11 @@ def create_app(test_config: Mapping[str, Any] | None = None, settings: Settings 
         response = Response(served.data, content_type=f"{served.media_type}; charset=utf-8")
         response.set_etag(served.etag)
         response.last_modified = served.modified
-        response.headers["Cache-Control"] = sealed_cache_control if served.sealed else cache_control
+        # a sealed archive: a day; anything else: never past the next scheduled story
+        response.headers["Cache-Control"] = (sealed_cache_control if served.sealed
+                                             else f"public, max-age={reloader.max_age()}")
+        if settings.hub and path.endswith(FEED_EXTENSIONS):  # WebSub discovery
+            response.headers["Link"] = link_header(settings.hub, absolute(settings.base_url, path))
         # in place (it returns self): 304, 412 or 206 as the request's conditions say
         response.make_conditional(request)
         return response

@@ -8,6 +8,7 @@ only those whose input digest changed, and write the tree atomically (``writer``
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import logging
 import marshal
@@ -42,6 +43,8 @@ def build(
     created before out is known to be frfeeds' own (or new).
     """
     check_records_folder(settings.records)
+    # the one clock of a build: it decides which scheduled stories are published
+    now = settings.now or dt.datetime.now(dt.timezone.utc)
     state = state_file(cache_dir, out) if cache_dir is not None else None
     with gc_off(), TreeWriter(out, state, wait=wait, on_wait=on_wait) as tree:
         files = scan_records(settings.records)
@@ -49,14 +52,17 @@ def build(
         manifest = tree.manifest
         if manifest is not None and tree.is_current(key):  # nothing changed since the last build: nothing to read
             try:
-                return BuildReport.from_facts(manifest.report, WriteResult(0, len(manifest.files), 0))
+                replayed = BuildReport.from_facts(manifest.report, WriteResult(0, len(manifest.files), 0))
             except (TypeError, ValueError):
                 pass  # a state of another version: build
+            else:
+                if not replayed.due(now):  # else a story it held back is due: build
+                    return replayed
         cache = open_cache(settings.records, cache_dir, warn=warn) if cache_dir is not None else None
         if cache is None:
             tree.state = None  # the cache folder is unusable: no state there either
         try:
-            report = _write(tree, settings, cache, files, key, progress)
+            report = _write(tree, settings, cache, files, key, progress, now)
         except BaseException as exc:
             _raise_if_a_worker_died(exc, out)
             raise
@@ -70,7 +76,7 @@ def build(
 
 
 def _write(tree: TreeWriter, settings: Settings, cache: ParseCache | None, files: list[RecordFile], key: str,
-           progress: bool) -> BuildReport:
+           progress: bool, now: dt.datetime) -> BuildReport:
     # imported only now: the no-change path needs no YAML, feedgen or lxml
     from frfeeds.plan import PAGES, batches, entry_paths, feed_paths, plan_site, render_feeds, render_page
     from frfeeds.progress import progress_bar
@@ -80,7 +86,7 @@ def _write(tree: TreeWriter, settings: Settings, cache: ParseCache | None, files
 
     with progress_bar(len(files), "parsing", progress) as advance:
         loaded = load_records(settings.records, cache, files, progress=advance)
-    plan = plan_site(settings, loaded.summaries)
+    plan = plan_site(settings, loaded.summaries, now)
     previous = tree.manifest.digests if tree.manifest else {}
     stale = []
     for feed in plan.documents:  # the feeds and their archive documents, each by its own digest

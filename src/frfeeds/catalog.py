@@ -72,11 +72,21 @@ class Selection:
     duplicates: int
     #: Left out for ``removed: true``, whatever the settings.
     removed: int = 0
+    #: Held back until their publication date, which is after the selection's ``now``
+    #: (sorted by that date, then path).
+    scheduled: tuple[Summary, ...] = ()
+
+    @property
+    def next_publication(self) -> dt.datetime | None:
+        """When the first scheduled story is due (the selection is stale from then)."""
+        return self.scheduled[0].published_at if self.scheduled else None
 
 
-def select(records: Iterable[Summary], include_unpublished: bool = False) -> Selection:
+def select(records: Iterable[Summary], include_unpublished: bool = False, now: dt.datetime | None = None) -> Selection:
     """One record per webUrl (the one updated last), without ``removed: true`` ones and,
-    unless include_unpublished, without ``published: false`` ones.
+    unless include_unpublished, without ``published: false`` ones; with ``now``, those
+    dated after it are held back (scheduled). ``now`` is the caller's: nothing here
+    reads the clock (None holds nothing back).
 
     Duplicates are merged first, so a newer unpublished or removed copy withdraws a
     story. Ties are broken by the file's path, so the choice never depends on read order.
@@ -93,7 +103,12 @@ def select(records: Iterable[Summary], include_unpublished: bool = False) -> Sel
     unique = sorted(by_url.values(), key=lambda record: record.url)
     present = [r for r in unique if not r.is_removed]
     chosen = tuple(r for r in present if include_unpublished or r.is_published)
-    return Selection(chosen, len(present) - len(chosen), duplicates, len(unique) - len(present))
+    unpublished = len(present) - len(chosen)
+    scheduled: tuple[Summary, ...] = ()
+    if now is not None and any(r.published_at > now for r in chosen):
+        scheduled = tuple(sorted((r for r in chosen if r.published_at > now), key=lambda r: (r.published_at, r.path)))
+        chosen = tuple(r for r in chosen if r.published_at <= now)
+    return Selection(chosen, unpublished, duplicates, len(unique) - len(present), scheduled)
 
 
 def build_catalog(records: Iterable[Summary], limit: int, settings: Feeds = Feeds()) -> tuple[Feed, ...]:

@@ -6,6 +6,8 @@ For the people who edit records: a pre-commit hook or a CI step that prints the 
 
 from __future__ import annotations
 
+import datetime as dt
+
 from frfeeds.plan import plan_site
 from frfeeds.read.loader import load_records
 from frfeeds.report import BuildReport, report_of
@@ -13,8 +15,9 @@ from frfeeds.settings import Settings
 from frfeeds.workers import gc_off
 
 
-def check_records(settings: Settings) -> BuildReport:
-    """The report a build of these settings would give, from a fresh parse of every file."""
+def check_records(settings: Settings, now: dt.datetime | None = None) -> BuildReport:
+    """The report a build of these settings would give at ``now``, from a fresh parse of
+    every file (None: settings.now, else nothing is held back as scheduled)."""
     with gc_off():
         loaded = load_records(settings.records)
-        return report_of(loaded, plan_site(settings, loaded.summaries), settings.records)
+        return report_of(loaded, plan_site(settings, loaded.summaries, now or settings.now), settings.records)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import datetime as dt
 import errno
 import logging
 import os
@@ -19,6 +20,7 @@ from frfeeds.config.starter import starter_file
 from frfeeds.config.table import ROWS, TABLE, Setting, Source
 from frfeeds.errors import FrfeedsError, UsageError
 from frfeeds.report import BuildReport
+from frfeeds.settings import Settings
 from frfeeds.write.writer import TreeError
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE = 0, 1, 2
@@ -128,10 +130,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_REJECTED
     written = report.written
     assert written is not None, "build() always says what it wrote"
+    announced = _announce(settings, written.changed)
     _print_report(report, settings.records, f"read {report.records} records, wrote {report.feeds} feeds to {args.out} "
                   f"({written.written + written.unchanged} files: {written.written} changed, "
-                  f"{written.removed} removed)")
+                  f"{written.removed} removed)", announced)
     return EXIT_REJECTED if args.strict and (report.rejected or report.dropped) else EXIT_OK
+
+
+def _announce(settings: Settings, changed: Sequence[str]) -> str:
+    """Tell the WebSub hubs of the feed files whose bytes the build changed: never a
+    failure of the build (a hub away is a line of the summary), bounded in time."""
+    from frfeeds.announce import feed_files, urls
+
+    files = feed_files(changed)
+    if not settings.hub or not files:
+        return ""
+    from frfeeds.hubclient import publish  # requests, only when there is something to tell
+
+    return "".join(f"; {outcome.line()}" for outcome in publish(settings.hub, urls(settings.base_url, files)))
 
 
 def _check(args: argparse.Namespace) -> int:
@@ -139,7 +155,7 @@ def _check(args: argparse.Namespace) -> int:
 
     given = {key: getattr(args, ROWS[key].dest) for key in ("records", "include_unpublished")}
     settings = load_settings(os.environ, given, config=args.config)
-    report = check_records(settings)
+    report = check_records(settings, settings.now or dt.datetime.now(dt.timezone.utc))
     _print_report(report, settings.records, f"checked {report.records} records, which make {report.feeds} feeds")
     return EXIT_REJECTED if report.rejected or report.dropped else EXIT_OK
 
@@ -183,15 +199,17 @@ def _option(key: str, value: str, label: str) -> str:
         raise UsageError(f"{label} {exc}") from None
 
 
-def _print_report(report: BuildReport, records: Path, done: str) -> None:
-    """Each problem a line on stderr, then the summary line: what was done, then the counts."""
+def _print_report(report: BuildReport, records: Path, done: str, announced: str = "") -> None:
+    """Each problem a line on stderr (and each story held back), then the summary line:
+    what was done, the counts, then what the WebSub hubs were told."""
     # one fix (site.url) mends every site-relative logo: a few examples, not one line per feed
     shown_logos = report.logos[:LOGO_EXAMPLES]
-    for rel, field_name, reason in report.rejected + report.dropped + shown_logos:
+    for rel, field_name, reason in report.rejected + report.dropped + shown_logos + report.scheduled:
         print(f"{os.path.join(str(records), rel)}: {field_name}: {reason}", file=sys.stderr)
     if len(report.logos) > len(shown_logos):
         _say(f"... and {len(report.logos) - len(shown_logos)} more provider feeds whose logo is site-relative: "
              "set site.url to resolve them all")
+    scheduled = f", scheduled {len(report.scheduled)} (held until their publishedDateTime)" if report.scheduled else ""
     logos = f", provider logos left out {len(report.logos)} (site-relative, and no site.url)" if report.logos else ""
     print(
         f"frfeeds: {done}; "
@@ -199,7 +217,7 @@ def _print_report(report: BuildReport, records: Path, done: str) -> None:
         f"merged {report.duplicates} duplicates (same webUrl), rejected {len(report.rejected)}, "
         f"values dropped {len(report.dropped)}, "
         # records.MAX_RELATED/MAX_TOPICS/MAX_IMAGES, written out: the no-change path loads no cleaning code
-        f"long lists cut {report.capped} (related and topics to 50 items, images to 20){logos}"
+        f"long lists cut {report.capped} (related and topics to 50 items, images to 20){logos}{scheduled}{announced}"
     )
 
 

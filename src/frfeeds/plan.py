@@ -10,6 +10,7 @@ entries' details (``Encoded``) before asking for files; nothing here reads a fil
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import heapq
 import marshal
@@ -68,9 +69,11 @@ class Plan:
         return self.feeds + self.archives
 
 
-def plan_site(settings: Settings, summaries: Iterable[Summary]) -> Plan:
-    """Which feeds the records make, each with the digest of its inputs."""
-    selection = select(summaries, settings.include_unpublished)
+def plan_site(settings: Settings, summaries: Iterable[Summary], now: dt.datetime | None) -> Plan:
+    """Which feeds the records make, each with the digest of its inputs. Records dated
+    after ``now`` are held back (``selection.scheduled``); the caller reads the clock
+    (or takes settings.now): None holds nothing back."""
+    selection = select(summaries, settings.include_unpublished, now)
     archives: tuple[Feed, ...] = ()
     if settings.feeds.archives:  # every story of each feed (shared references), split into head and archives
         every = build_catalog(selection.records, max(1, len(selection.records)), settings.feeds)

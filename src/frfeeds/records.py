@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from frfeeds.clean import clean_date, clean_host, clean_html, clean_text, clean_url, kind_of, slugify, url_host
+from frfeeds.clean import clean_host, clean_html, clean_news_date, clean_text, clean_url, kind_of, slugify, url_host
 from frfeeds.errors import RecordError
 
 T = TypeVar("T")
@@ -151,9 +151,9 @@ def record_from_mapping(
         path=path,
         title=fields.required("title", _non_empty_text),
         url=url,
-        published_at=fields.required("publishedDateTime", clean_date),
+        published_at=fields.required("publishedDateTime", clean_news_date),
         provider=_provider(fields, url, logo=True),
-        updated_at=fields.optional("updatedDateTime", clean_date),
+        updated_at=fields.optional("updatedDateTime", clean_news_date),
         excerpt=fields.optional("excerpt", _non_empty_text),
         original_url=original_url,
         amp_url=fields.optional("ampWebUrl", clean_url),
@@ -353,7 +353,7 @@ def _related(fields: _Fields) -> Related:
         title=fields.required("title", _non_empty_text),
         url=url,
         excerpt=fields.optional("excerpt", _non_empty_text),
-        published_at=fields.optional("publishedDateTime", clean_date),
+        published_at=fields.optional("publishedDateTime", clean_news_date),
         provider=_provider(fields, url),
     )
 

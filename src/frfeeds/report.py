@@ -3,6 +3,7 @@ that ``frfeeds build`` and ``frfeeds check`` print, and the tree's state replays
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from collections.abc import Iterable
 from dataclasses import astuple, dataclass, fields
@@ -27,6 +28,8 @@ class WriteResult:
     written: int
     unchanged: int
     removed: int
+    #: The tree paths whose bytes changed (written), sorted: what a WebSub hub is told of.
+    changed: tuple[str, ...] = ()
 
 
 #: One reported problem: (path inside the records folder, field, reason).
@@ -54,12 +57,22 @@ class BuildReport:
     #: Provider feeds whose logo was left out: site-relative, and no site.url to resolve
     #: it against. Reported, but no fault of the record: --strict and check pass them.
     logos: tuple[Problem, ...] = ()
+    #: Records held back until their publication date (``held until ...``): not a fault,
+    #: --strict and check pass them.
+    scheduled: tuple[Problem, ...] = ()
+    #: When the first of them is due (RFC 3339), "": none. A build replaying this report
+    #: from then on would miss it: build() builds again.
+    next_publication: str = ""
     #: What was written this time; None in the state a no-change build replays.
     written: WriteResult | None = None
 
     def facts(self) -> Facts:
         """The report without what was written: what the tree's state keeps."""
         return astuple(self)[:-1]
+
+    def due(self, now: dt.datetime) -> bool:
+        """Whether a story this report held back is due at now."""
+        return bool(self.next_publication) and dt.datetime.fromisoformat(self.next_publication) <= now
 
     @classmethod
     def from_facts(cls, facts: Facts, written: WriteResult) -> BuildReport:
@@ -80,7 +93,14 @@ def report_of(loaded: Loaded, plan: Plan, records: Path) -> BuildReport:
         records=loaded.files, feeds=len(plan.feeds), unpublished=selection.unpublished, removed=selection.removed,
         duplicates=selection.duplicates, capped=len(loaded.capped),
         rejected=problems(loaded.rejected), dropped=problems(loaded.dropped), logos=_logos_left_out(plan),
+        scheduled=tuple(sorted((record.path, "publishedDateTime", f"held until {_rfc3339(record.published_at)}")
+                               for record in selection.scheduled)),
+        next_publication=selection.next_publication.isoformat() if selection.next_publication else "",
     )
+
+
+def _rfc3339(when: dt.datetime) -> str:
+    return when.isoformat().replace("+00:00", "Z")
 
 
 def _logos_left_out(plan: Plan) -> tuple[Problem, ...]:

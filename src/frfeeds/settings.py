@@ -8,6 +8,7 @@ digest covers exactly it, so a setting that changes output cannot be forgotten.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from collections.abc import Collection
 from dataclasses import dataclass, field
@@ -21,6 +22,11 @@ MAX_LIMIT = 10_000
 MAX_RELOAD_INTERVAL = 86_400
 #: The built-in kinds of feed ``feeds.kinds`` chooses from, in catalog order.
 KINDS = ("all", "topics", "providers")
+#: The site's title when none is set: feed titles then name only the feed.
+DEFAULT_SITE_TITLE = "News feeds"
+#: The feed title when site.title is set and site.feed_title is not: "AI · Example News"
+#: (Hugo's "AI on Example News", with a separator that reads in any language).
+SITE_FEED_TITLE = "{feed} · {site}"
 
 
 def default_cache_dir() -> Path:
@@ -32,7 +38,7 @@ def default_cache_dir() -> Path:
 class Site:
     """Who publishes the feeds: shown in every feed, the index page and the OPML."""
 
-    title: str = "News feeds"
+    title: str = DEFAULT_SITE_TITLE
     description: str = ""
     #: The publisher's home page (absolute http(s)); None: the feeds' own pages.
     url: str | None = None
@@ -44,7 +50,15 @@ class Site:
     author: str | None = None
     rights: str | None = None
     #: Each feed's title: ``{feed}`` is its own name, ``{site}`` the site's title.
-    feed_title: str = "{feed}"
+    #: None: ``{feed} · {site}`` when a title is set, else ``{feed}`` (title_template()).
+    feed_title: str | None = None
+
+    def title_template(self) -> str:
+        """The feed_title template in force: a reader showing "All news" of three sites
+        must tell them apart, so a set site title is named in every feed's title."""
+        if self.feed_title is not None:
+            return self.feed_title
+        return "{feed}" if self.title == DEFAULT_SITE_TITLE else SITE_FEED_TITLE
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,13 +125,19 @@ class Settings:
     cache: Path | None = field(default_factory=default_cache_dir)
     #: frfeeds deploy's target and limits: how, not what, is built.
     deploy: Deploy = Deploy()
+    #: WebSub hubs (absolute http(s) URLs): every feed links them, and is announced to
+    #: them when its bytes change.
+    hub: tuple[str, ...] = ()
+    #: The clock deciding which scheduled stories are published; None: the time the
+    #: build (or the app's reload) starts. Set, a build is reproducible at any wall time.
+    now: dt.datetime | None = None
 
     @property
     def render(self) -> RenderSettings:
         """What the renderers read of these settings."""
         custom = {feed.slug for feed in self.feeds.custom}
         names = tuple((slug, topic_feed_name(slug, custom)) for slug in sorted(custom))
-        return RenderSettings(self.base_url, self.amp, self.site, names)
+        return RenderSettings(self.base_url, self.amp, self.site, names, hubs=self.hub)
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,6 +154,8 @@ class RenderSettings:
     #: Topic slug -> the name of its feed, for the slugs whose feed is not named after
     #: them (a custom feed took the name): entries' topic categories name their feeds.
     topic_names: tuple[tuple[str, str], ...] = ()
+    #: WebSub hubs every feed links (rel="hub"; JSON Feed ``hubs``).
+    hubs: tuple[str, ...] = ()
 
     def topic_feed(self, slug: str) -> str:
         """The feed name (``feeds/<name>``) of a topic's slug."""

@@ -12,6 +12,7 @@ file ``frfeeds init`` writes (``starter``) and the digest a build keys its outpu
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
@@ -269,6 +270,31 @@ def _list(value: Any, source: Source) -> list[Any]:
     raise ValueError(f"must be a list, not {_shown(value)}")
 
 
+def _hubs(value: Any, source: Source) -> tuple[str, ...]:
+    """WebSub hub URLs: a TOML array, or comma-separated text; each once, in order."""
+    hubs: dict[str, None] = {}
+    for item in _list(value, source):
+        hubs[_url(item, source)] = None
+    return tuple(hubs)
+
+
+def _now(value: Any, source: Source) -> dt.datetime:
+    """An instant, ISO 8601 (``2026-12-06T10:00:00Z``; no zone: UTC), or a TOML datetime."""
+    if isinstance(value, dt.datetime):
+        when = value
+    elif isinstance(value, str) and value.strip():
+        text = value.strip()
+        try:
+            when = dt.datetime.fromisoformat(text[:-1] + "+00:00" if text[-1] in "Zz" else text)
+        except ValueError:
+            raise ValueError(f"must be a date and time such as 2026-12-06T10:00:00Z, not {value!r}") from None
+    else:
+        raise ValueError(f"must be a date and time such as 2026-12-06T10:00:00Z, not {_shown(value)}")
+    if when.tzinfo is None or when.utcoffset() is None:
+        return when.replace(tzinfo=dt.timezone.utc)
+    return when.astimezone(dt.timezone.utc)
+
+
 def _kinds(value: Any, source: Source) -> tuple[str, ...]:
     items = _list(value, source)
     for item in items:
@@ -405,6 +431,12 @@ TABLE: tuple[Setting, ...] = (
     Setting("cache", "CACHE", _cache, "parse cache folder, which keeps each tree's build state too ('off': none)",
             option="--cache", output=False, example='"~/.cache/frfeeds"', metavar="DIR",
             shown="~/.cache/frfeeds"),
+    Setting("hub", "HUB", _hubs, "WebSub hubs (absolute http(s) URLs, comma-separated): every feed links them "
+            "(rel=\"hub\") and is announced to them when its bytes change", option="--hub", metavar="URL[,URL]",
+            example='["https://pubsubhubbub.appspot.com/"]', shown="none"),
+    Setting("now", "NOW", _now, "the time that decides which scheduled stories (dated ahead) are published: "
+            "set it and a build is reproducible at any wall time", option="--now", metavar="TIME",
+            example='"2026-12-06T00:00:00Z"', shown="the time the build starts"),
     Setting("site.title", "SITE_TITLE", _title, "the site's name: the index page, the OPML, {site} in feed titles"),
     Setting("site.description", "SITE_DESCRIPTION", _text, "a sentence on the site"),
     Setting("site.url", "SITE_URL", _url, "the publisher's home page (absolute http(s))",
@@ -417,7 +449,10 @@ TABLE: tuple[Setting, ...] = (
             example='"https://news.example.org/logo.png"'),
     Setting("site.author", "SITE_AUTHOR", _title, "who publishes the feeds", example='"Example News"'),
     Setting("site.rights", "SITE_RIGHTS", _title, "copyright line", example='"© Example News"'),
-    Setting("site.feed_title", "SITE_FEED_TITLE", _feed_title, "each feed's title: {feed} its name, {site} the site's"),
+    Setting("site.feed_title", "SITE_FEED_TITLE", _feed_title,
+            "each feed's title: {feed} its name, {site} the site's (default: '{feed} · {site}' when site.title "
+            "is set, else '{feed}')", example='"{feed} · {site}"',
+            shown="{feed} · {site}, or {feed} without site.title"),
     Setting("feeds.kinds", "FEEDS_KINDS", _kinds, "built-in feeds to make: some of all, topics, providers"),
     Setting("feeds.min_entries", "FEEDS_MIN_ENTRIES", _min_entries,
             "no topic or provider feed with fewer entries than this"),

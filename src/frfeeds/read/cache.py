@@ -16,6 +16,7 @@ never trusted blindly:
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import logging
 import os
@@ -74,7 +75,7 @@ def open_cache(records: Path, folder: Path | None, warn: Callable[[str], None] |
 def stamp() -> str:
     """Everything a row's meaning depends on; any difference empties the cache. The
     codec's format is a digest of the model's fields, so a field added to a record
-    empties it by itself.
+    empties it by itself; the rules' digest does the same for a changed validation rule.
 
     The codec (with the model and the cleaning libraries it imports: about 0.1 s) is
     imported here, when a cache is opened, not with this module: a rebuild in which
@@ -82,8 +83,22 @@ def stamp() -> str:
     """
     from frfeeds.read import codec
 
-    return (f"format={FORMAT} codec={codec.FORMAT} frfeeds={__version__} "
+    return (f"format={FORMAT} codec={codec.FORMAT} rules={rules_digest()} frfeeds={__version__} "
             f"python={sys.version_info[0]}.{sys.version_info[1]} marshal={codec.MARSHAL_VERSION}")
+
+
+@functools.cache
+def rules_digest() -> str:
+    """Digest of the source of the validation rules (records.py, clean.py): a row holds
+    what they made of a file, its problems included, so a changed rule (a date before
+    1991 now reported) empties the cache rather than replaying an old verdict."""
+    from frfeeds import clean, records
+
+    digest = hashlib.blake2b(digest_size=8)
+    for module in (records, clean):
+        with open(module.__file__ or "", "rb") as file:
+            digest.update(file.read())
+    return digest.hexdigest()
 
 
 def cache_file(cache_dir: Path, records: Path) -> Path:

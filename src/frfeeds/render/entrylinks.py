@@ -1,7 +1,8 @@
 """A feedgen extension for the links feedgen cannot write itself.
 
 Feed level: the document links of catalog.Feed.links (RFC 5005 archives and paging:
-``prev-archive``, ``next``, ...) as ``<link>`` in Atom and ``<atom:link>`` in RSS
+``prev-archive``, ``next``, ...) and the WebSub hubs (``rel="hub"``) as ``<link>`` in
+Atom and ``<atom:link>`` in RSS
 (feedgen writes only ``rel="self"`` into RSS, and takes its last link as RSS's
 ``<link>``), and RFC 5005's ``<fh:archive/>`` marker of an archive document.
 

@@ -9,6 +9,7 @@ from typing import Any
 from frfeeds.catalog import Feed
 from frfeeds.records import Record
 from frfeeds.render.content import original_url
+from frfeeds.render.hublinks import json_hubs
 from frfeeds.render.links import document_url, rfc3339
 from frfeeds.render.masthead import masthead
 from frfeeds.render.outputs import feed_file
@@ -34,6 +35,8 @@ def render_json(feed: Feed, records: Sequence[Record], contents: Sequence[str],
     on = next((link for rel in ("next", "prev-archive") for link in feed.links if link.rel == rel), None)
     if on is not None:
         document["next_url"] = document_url(settings.base_url, on.path, "json", on.query)
+    if settings.hubs:  # WebSub
+        document["hubs"] = json_hubs(settings.hubs)
     if head.icon:  # JSON Feed's icon is large and its favicon small: one square image is both
         document["icon"] = document["favicon"] = head.icon
     if site.author:

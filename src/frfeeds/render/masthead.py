@@ -42,7 +42,7 @@ class Masthead:
 
 def feed_title(feed: Feed, site: Site) -> str:
     # config.table._feed_title allows {site} and {feed} only, so this cannot fail
-    return site.feed_title.format(site=site.title, feed=feed.title)
+    return site.title_template().format(site=site.title, feed=feed.title)
 
 
 def masthead(feed: Feed, settings: RenderSettings) -> Masthead:

@@ -43,9 +43,10 @@ def render_atom_rss(feed: Feed, records: Sequence[Record], contents: Sequence[st
             ],
             replace=True,
         )
-        generator.links.set([{"rel": link.rel, "href": document_url(settings.base_url, link.path, output.extension,
-                                                                    link.query), "type": output.media_type}
-                             for link in feed.links], feed.archive)
+        documents = [{"rel": link.rel, "href": document_url(settings.base_url, link.path, output.extension, link.query),
+                      "type": output.media_type} for link in feed.links]
+        hubs = [{"rel": "hub", "href": hub} for hub in settings.hubs]  # WebSub, beside rel="self"
+        generator.links.set(documents + hubs, feed.archive)
         if fmt == "atom":
             generator.id(url)
             if head.logo:
@@ -94,6 +95,11 @@ def _add_entry(generator: FeedGenerator, record: Record, html: str, settings: Re
         # content, which content() below replaces).
         entry.summary(record.excerpt)
         entry.description(escape(record.excerpt, quote=False))
+    else:
+        # without one, feedgen would copy the whole content (a video's player iframe
+        # included) into RSS <description>, which stays a summary: the title, as text;
+        # the HTML goes to content:encoded only
+        entry.description(escape(record.title, quote=False))
     entry.content(html, type="html")
     entry.published(record.published_at)
     entry.updated(record.updated)

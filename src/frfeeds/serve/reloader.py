@@ -1,5 +1,7 @@
-"""Keep a served tree current: rebuild the plan when the records folder changes, keep the
-last good one when a rebuild fails. One per process; checks run in a background thread."""
+"""Keep a served tree current: rebuild the plan when the records folder changes or a
+scheduled story falls due, keep the last good one when a rebuild fails, and tell the
+WebSub hubs what changed. One per process; checks run in a background thread. The
+clock is read here (``now``), and passed to the plan."""
 
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ from frfeeds.read.cache import ParseCache
 from frfeeds.read.loader import Held, load_records
 from frfeeds.read.scan import RecordFile, scan_records, signature
 from frfeeds.serve.served import RenderMemo, ServedTree
+from frfeeds.serve.websub import Announcer, state_path
 from frfeeds.settings import Settings
 
 #: Loads tried in a row when records change while being read.
@@ -28,8 +31,11 @@ class Reloader:
         self.log = log
         self.cache = cache
         self.memo = RenderMemo()
+        #: Tells the WebSub hubs (settings.hub) of the feeds a load changed.
+        self.announcer = Announcer(settings.hub, settings.base_url,
+                                   state_path(settings.cache, settings.records, settings.base_url), interval, log)
         #: What requests are answered from; replaced whole, never changed in place.
-        self.tree = ServedTree(plan_site(settings, ()), Held.empty(), self.memo, log)
+        self.tree = ServedTree(plan_site(settings, (), None), Held.empty(), self.memo, log)
         self.loaded_at: dt.datetime | None = None
         self.last_error: str | None = None
         self._signature: str | None = None
@@ -55,6 +61,8 @@ class Reloader:
                     self.check()
                 self._thread_pid = os.getpid()
                 threading.Thread(target=self._watch, name="frfeeds-reload", daemon=True).start()
+                # what changed while no worker was serving (a restart) is announced too
+                self.announcer.offer(self.tree.plan.digests)
 
     def _watch(self) -> None:
         while True:
@@ -68,7 +76,7 @@ class Reloader:
             files = scan_records(self.settings.records)
         except Exception as exc:  # noqa: BLE001 - any failure keeps the last good tree
             return self._failed(exc)
-        if signature(files) == self._signature and not self.tree.transient:
+        if signature(files) == self._signature and not self.tree.transient and not self.due():
             # the tree is what the folder holds (again: it may have been away meanwhile)
             self.last_error = None
             return False
@@ -85,7 +93,7 @@ class Reloader:
             try:
                 scanned = scan_records(self.settings.records) if files is None else files
                 loaded = load_records(self.settings.records, self.cache, scanned)
-                plan = plan_site(self.settings, loaded.summaries)
+                plan = plan_site(self.settings, loaded.summaries, self.now())
                 held = loaded.hold(entry_paths(plan.documents))
                 break
             except RecordError as exc:
@@ -104,11 +112,32 @@ class Reloader:
         self._signature = signature(scanned)
         self.loaded_at = dt.datetime.now(dt.timezone.utc)
         self.last_error = None
+        if self._thread_pid == os.getpid():  # a serving process (not the --preload master)
+            self.announcer.offer(plan.digests)
         self.log.info(
             "loaded %d records from %s (%d parsed, the rest cached): %d feeds, %d rejected",
             loaded.files, self.settings.records, loaded.parsed, len(plan.feeds), len(loaded.rejected),
         )
         return True
+
+    def now(self) -> dt.datetime:
+        """The clock that decides which scheduled stories are published: settings.now
+        when set, else the time."""
+        return self.settings.now or dt.datetime.now(dt.timezone.utc)
+
+    def due(self) -> bool:
+        """Whether a story the tree holds back as scheduled is due: the tree is stale."""
+        upcoming = self.tree.plan.selection.next_publication
+        return upcoming is not None and upcoming <= self.now()
+
+    def max_age(self) -> int:
+        """Seconds a cache may keep an answer: one reload interval, never past the next
+        scheduled story (0 once it is due and not yet published)."""
+        age = max(1, int(self.interval))
+        upcoming = self.tree.plan.selection.next_publication
+        if upcoming is not None:
+            age = min(age, max(0, int((upcoming - self.now()).total_seconds())))
+        return age
 
     def _failed(self, exc: Exception) -> bool:
         self.last_error = f"{type(exc).__name__}: {exc}"

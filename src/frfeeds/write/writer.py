@@ -187,7 +187,7 @@ class TreeWriter:
         (self._stage / MARKER).write_bytes(MARKER_TEXT)
         _swap(self._stage, self.out)
         self._save(replace(manifest, files=files))
-        return WriteResult(len(self._staged), len(self._kept), len(removed))
+        return WriteResult(len(self._staged), len(self._kept), len(removed), tuple(sorted(self._staged)))
 
     def _save(self, manifest: Manifest) -> None:
         """Save the state, atomically; a failure (the cache's disk full) costs the next
