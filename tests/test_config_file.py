@@ -24,6 +24,7 @@ limit = 2
 amp = false
 include_unpublished = true
 reload_interval = 30
+memo_mib = 64
 cache = "cache"
 
 [site]
@@ -71,6 +72,7 @@ def site(tmp_path):
 def test_every_key_of_a_full_file_is_read(site):
     settings = load_settings({}, config=site / "frfeeds.toml")
     assert settings.records == site / "records" and settings.cache == site / "cache"
+    assert settings.memo_mib == 64
     assert (settings.base_url, settings.limit, settings.amp, settings.include_unpublished, settings.reload_interval) == (
         "https://news.example.org/feeds", 2, False, True, 30.0)
     assert settings.site.title == "Example News" and settings.site.feed_title == "{site} · {feed}"
@@ -78,7 +80,7 @@ def test_every_key_of_a_full_file_is_read(site):
     assert settings.feeds.kinds == ("all", "topics") and settings.feeds.min_entries == 2
     assert settings.feeds.include_topics == ("ai", "computer-vision") and settings.feeds.exclude_topics == ("robots",)
     assert [feed.slug for feed in settings.feeds.custom] == ["ai-videos", "good-azure"]
-    assert settings.feeds.custom[1].query.canonical() == "topics=azure,power-apps&min_quality=60&since=30d"
+    assert settings.feeds.custom[1].query.canonical() == "min_quality=60&since=30d&topics=azure,power-apps"
     assert {key for key in ROWS} == {key for key in _keys(FULL)}, "FULL must set every key"
 
 
@@ -257,7 +259,7 @@ def test_the_readmes_example_file_loads(tmp_path):
     config.write_text(example, encoding="utf-8")
     settings = load_settings({}, config=config)
     assert settings.site.title == "Example News" and len(settings.feeds.custom) == 2
-    assert settings.feeds.custom[1].query.canonical() == "topics=azure,power-apps&min_quality=60&since=30d"
+    assert settings.feeds.custom[1].query.canonical() == "min_quality=60&since=30d&topics=azure,power-apps"
 
 
 def test_a_changed_renderer_re_renders_its_feeds(tmp_path):
