@@ -15,7 +15,7 @@ from urllib.parse import urljoin
 
 from frfeeds.catalog import Feed
 from frfeeds.records import Summary
-from frfeeds.render.links import absolute
+from frfeeds.render.links import document_url
 from frfeeds.render.outputs import PAGE
 from frfeeds.settings import RenderSettings, Site
 
@@ -46,7 +46,7 @@ def feed_title(feed: Feed, site: Site) -> str:
 
 def masthead(feed: Feed, settings: RenderSettings) -> Masthead:
     site = settings.site
-    page = absolute(settings.base_url, PAGE.file(feed.path))
+    page = document_url(settings.base_url, feed.path, PAGE.extension, feed.url_query)
     if feed.kind == "provider":
         logo = provider_logo(feed.entries, site)
         icon = logo
