@@ -338,6 +338,10 @@ def _type_slug(value: str) -> str:
     return slugify(value)
 
 
+#: A record's type as queries and Atom categories name it (``Video`` -> ``video``).
+type_slug = _type_slug
+
+
 def _kind(value: object) -> str:
     from frfeeds.clean import kind_of
 

@@ -9,9 +9,11 @@ feed ai), with its RFC 5005 section 3 paging links and its canonical query strin
 its id (``Feed.url_query``). Its files are rendered like any feed's.
 
 Cost of a query: for the list fields given (topics, providers, types, of the feed and of
-the query), the shortest union of index lists drives the scan; each candidate is checked
-with ``Query.matches``; ``since`` cuts the scan at the first record too old. At most the
-records of that shortest union are looked at, and at most ``limit`` entries rendered.
+the query), the shortest union of index lists is the candidates (else every record);
+``since`` cuts them at the first record too old; the other fields filter positions with
+sets and an array of qualities. Work is linear in the index lists the query names (at
+most the published records, as integer operations), and at most ``limit`` entries are
+rendered.
 """
 
 from __future__ import annotations
@@ -21,12 +23,13 @@ import datetime as dt
 import difflib
 import heapq
 import itertools
+import math
 from array import array
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from frfeeds.catalog import EPOCH, DocumentLink, Feed, newest_first, topic_feed_name
-from frfeeds.query import Query, QueryError, Request, _type_slug
+from frfeeds.query import Query, QueryError, Request, type_slug
 from frfeeds.records import Summary
 
 #: The index's list fields: a Query field -> the index holding its values.
@@ -62,6 +65,8 @@ class SelectionIndex:
     topics: dict[str, array[int]]
     providers: dict[str, array[int]]
     types: dict[str, array[int]]
+    #: Each record's quality, in ``ordered``'s order (-inf for none: below every floor).
+    quality: array[float]
     #: Feed path (``feeds/ai``) -> the feed's head and the selection it stands for.
     feeds: dict[str, tuple[Feed, Query]]
     #: Page size: the feeds' limit.
@@ -78,8 +83,8 @@ class SelectionIndex:
             for slug in dict.fromkeys(topic.slug for topic in record.topics):
                 topics.setdefault(slug, array("I")).append(position)
             providers.setdefault(record.provider.domain, array("I")).append(position)
-            if record.type is not None and _type_slug(record.type):
-                types.setdefault(_type_slug(record.type), array("I")).append(position)
+            if record.type is not None and type_slug(record.type):
+                types.setdefault(type_slug(record.type), array("I")).append(position)
         stamps = array("d", (-record.published_at.timestamp() for record in ordered))
         custom = {feed.path.removeprefix("feeds/") for feed in feeds if feed.kind == "custom"}
         topic_slugs: dict[str, list[str]] = {}
@@ -100,7 +105,8 @@ class SelectionIndex:
             else:
                 continue
             bases[feed.path] = (feed, base)
-        return cls(ordered, stamps, topics, providers, types, bases, limit)
+        quality = array("d", (-math.inf if record.quality is None else record.quality for record in ordered))
+        return cls(ordered, stamps, topics, providers, types, quality, bases, limit)
 
     @property
     def now(self) -> dt.datetime:
@@ -148,38 +154,44 @@ class SelectionIndex:
         return Variant(feed, request.page, pages, total)
 
     def _select(self, queries: Sequence[Query], start: int, count: int) -> tuple[int, list[Summary]]:
-        """How many records every query matches, and those at [start, start + count)."""
+        """How many records every query matches, and those at [start, start + count).
+
+        The same selection as ``all(query.matches(record, now) for query in queries)``,
+        computed on positions: the shortest union of index lists (or every position)
+        cut by since, then each other list field as a set of positions, the excluded
+        topics and providers as sets, min_quality against an array."""
         now = self.now
         ages = [query.since for query in queries if query.since is not None]
         end = len(self.ordered)
         if ages:  # newest first: the records young enough are a prefix
             end = bisect.bisect_right(self.stamps, -(now - min(ages)).timestamp())
-        total, entries = 0, []
-        ordered = self.ordered
-        for position in self._candidates(queries, end):
-            record = ordered[position]
-            if all(query.matches(record, now) for query in queries):
-                if start <= total < start + count:
-                    entries.append(record)
-                total += 1
-        return total, entries
-
-    def _candidates(self, queries: Sequence[Query], end: int) -> Iterator[int]:
-        """Positions (ascending, below end) of the records that may match: the shortest
-        union of index lists among the queries' list fields, else every position."""
-        best: list[array[int]] | None = None
+        conditions = [(getattr(self, field), values) for query in queries
+                      for field in ("topics", "providers", "types") if (values := getattr(query, field))]
+        conditions.sort(key=lambda condition: sum(len(condition[0].get(value, ())) for value in condition[1]))
+        if conditions:
+            index, values = conditions.pop(0)
+            positions = _union(index, values, end)
+        else:
+            positions = list(range(end))
+        for index, values in conditions:
+            allowed = set(_union(index, values, end))
+            positions = [position for position in positions if position in allowed]
         for query in queries:
-            for field in ("topics", "providers", "types"):
-                values = getattr(query, field)
-                if values:
-                    index: dict[str, array[int]] = getattr(self, field)
-                    lists = [index[value] for value in values if value in index]
-                    if best is None or sum(map(len, lists)) < sum(map(len, best)):
-                        best = lists
-        if best is None:
-            return iter(range(end))
-        if len(best) == 1:
-            return itertools.takewhile(lambda position: position < end, best[0])
-        merged = heapq.merge(*best)
-        unique = (position for position, _ in itertools.groupby(merged))
-        return itertools.takewhile(lambda position: position < end, unique)
+            for field, index in (("exclude_topics", self.topics), ("exclude_providers", self.providers)):
+                if getattr(query, field):
+                    excluded = set(_union(index, getattr(query, field), end))
+                    positions = [position for position in positions if position not in excluded]
+        floors = [query.min_quality for query in queries if query.min_quality is not None]
+        if floors:
+            floor, quality = max(floors), self.quality
+            positions = [position for position in positions if quality[position] >= floor]
+        return len(positions), [self.ordered[position] for position in positions[start:start + count]]
+
+
+def _union(index: dict[str, array[int]], values: Iterable[str], end: int) -> list[int]:
+    """The positions below end of any of the values, ascending, each once."""
+    lists = [index[value] for value in values if value in index]
+    if len(lists) == 1:
+        return list(itertools.takewhile(lambda position: position < end, lists[0]))
+    merged = (position for position, _ in itertools.groupby(heapq.merge(*lists)))
+    return list(itertools.takewhile(lambda position: position < end, merged))
