@@ -27,6 +27,9 @@ from frfeeds.selection_index import NoSuchPage, SelectionIndex
 MEMO_BYTES = 256 << 20
 #: What the memo counts for an item besides its bytes: the Served, its key, the dict slots.
 ITEM_OVERHEAD = 512
+#: Served queries whose digest a tree remembers (``path?query`` -> digest, about 300
+#: bytes each): a repeated query skips the selection and goes straight to the memo.
+RESOLVED_QUERIES = 10_000
 
 
 @dataclass(frozen=True)
@@ -120,6 +123,8 @@ class ServedTree:
         self.index = SelectionIndex.of(plan.selection.records, plan.feeds, limit)
         #: What every feed's digest starts with, as plan_site makes it.
         self._stamp = (code_fingerprint(), repr(plan.render))
+        self._resolved: OrderedDict[str, str] = OrderedDict()
+        self._resolved_lock = threading.Lock()
 
     @property
     def paths(self) -> int:
@@ -179,8 +184,21 @@ class ServedTree:
         feed = self._feeds.get(path)
         if feed is None or not self.index.has_feed(feed.path):
             raise NoSuchPage(path)
+        canonical = request.canonical()
+        key = f"{path}?{canonical}" if canonical else path
+        with self._resolved_lock:
+            known = self._resolved.get(key)
+        if known is not None:
+            served = self._memo.get((key, known))
+            if served is not None:
+                return served
         variant = self.index.variant(feed.path, request).feed
         digest = feed_digest(self._stamp, variant)
+        with self._resolved_lock:
+            self._resolved[key] = digest
+            self._resolved.move_to_end(key)
+            while len(self._resolved) > RESOLVED_QUERIES:
+                self._resolved.popitem(last=False)
         suffix = "?" + variant.url_query if variant.url_query else ""
         served = self._memo.get((path + suffix, digest))
         if served is not None:
