@@ -179,7 +179,9 @@ def test_past_the_last_page_is_404_and_an_empty_selection_is_a_valid_feed(server
     total = len(fetch_all(server, "/feeds/all.json?topics=azure"))
     last = -(-total // LIMIT)
     assert server.get(f"/feeds/all.json?page={last}&topics=azure")[0] == 200
-    assert server.get(f"/feeds/all.json?page={last + 1}&topics=azure")[0] == 404
+    status, headers, body = server.get(f"/feeds/all.json?page={last + 1}&topics=azure")
+    assert status == 404 and headers["Content-Type"].startswith("text/plain")
+    assert body == f"/feeds/all.json: page {last + 1} is past the last page ({last}) of this selection\n".encode()
 
 
 def test_304_per_variant_and_the_same_bytes_from_both_workers(server):

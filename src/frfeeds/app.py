@@ -9,6 +9,7 @@ import sys
 from collections.abc import Mapping
 from html import escape
 from typing import Any
+from urllib.parse import quote
 
 from flask import Flask, Response, g, jsonify, request
 from flask_compress import Compress
@@ -117,15 +118,15 @@ def create_app(test_config: Mapping[str, Any] | None = None, settings: Settings 
             return plain(400, str(exc))
         canonical = wanted.canonical()
         if text != canonical:
-            location = f"{request.script_root}/{path}" + (f"?{canonical}" if canonical else "")
+            location = f"{request.script_root}/{quote(path)}" + (f"?{canonical}" if canonical else "")
             return Response(f"{location}\n", 301, content_type="text/plain; charset=utf-8",
                             headers={"Location": location, "Cache-Control": cache_control})
         try:
             return tree.query(path, wanted)
         except QueryError as exc:
             return plain(400, str(exc))
-        except NoSuchPage:
-            return plain(404, f"/{path}: page {wanted.page} is past the last page of this selection")
+        except NoSuchPage as exc:
+            return plain(404, f"/{path}: {exc}")
         except Unavailable:  # logged by the tree
             return unavailable()
 

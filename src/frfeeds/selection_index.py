@@ -132,14 +132,14 @@ class SelectionIndex:
         (``check``), NoSuchPage for a page past the end (page 1 always exists, empty or
         not) or a path that is no feed's head."""
         if feed_path not in self.feeds:
-            raise NoSuchPage(feed_path)
+            raise NoSuchPage("queries are served on a feed's own documents only")
         self.check(request.query)
         head, base = self.feeds[feed_path]
         start = (request.page - 1) * self.limit
         total, entries = self._select((base, request.query), start, self.limit)
         pages = max(1, -(-total // self.limit))
         if request.page > pages:
-            raise NoSuchPage(f"{feed_path}: page {request.page} of {pages}")
+            raise NoSuchPage(f"page {request.page} is past the last page ({pages}) of this selection")
         links = []
         for rel, page in (("first", 1), ("previous", request.page - 1), ("next", request.page + 1), ("last", pages)):
             if 1 <= page <= pages and (rel in ("first", "last") or page != request.page):

@@ -183,7 +183,7 @@ class ServedTree:
         """
         feed = self._feeds.get(path)
         if feed is None or not self.index.has_feed(feed.path):
-            raise NoSuchPage(path)
+            raise NoSuchPage("queries are served on a feed's own documents only")
         canonical = request.canonical()
         key = f"{path}?{canonical}" if canonical else path
         with self._resolved_lock:
