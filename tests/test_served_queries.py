@@ -164,3 +164,24 @@ def test_the_seeds_index_covers_stories_past_the_limit():
     assert len(plan.feeds[0].entries) == 1 and len(index.ordered) == len(plan.selection.records) > 1
     variant = index.variant("feeds/all", Request(page=2))
     assert variant.feed.entries == (index.ordered[1],) and variant.feed.url_query == "page=2"
+
+
+def test_a_flood_of_distinct_queries_stays_within_the_memo_budget(generated):
+    """Each distinct query is rendered and kept; the memo drops the oldest past its budget."""
+    from frfeeds.read.loader import load_records as load
+    from frfeeds.serve.served import RESOLVED_QUERIES, RenderMemo, ServedTree
+
+    settings = Settings(records=generated, limit=5, cache=None)
+    loaded = load(generated)
+    plan = plan_site(settings, loaded.summaries)
+    memo = RenderMemo(budget=256 << 10)
+    served = ServedTree(plan, loaded.hold(r.path for r in plan.selection.records), memo, limit=5)
+    sizes = set()
+    for number in range(600):
+        answer = served.query("feeds/all.json", parse_request(f"min_quality={number - 300}"))
+        assert answer.data.startswith(b"{") and b"min_quality" in answer.data
+        sizes.add(memo.size)
+    assert max(sizes) <= memo.budget and len(memo) < 600 * 4
+    again = served.query("feeds/all.json", parse_request("min_quality=299"))  # the newest is still held
+    assert again is served.query("feeds/all.json", parse_request("min_quality=299"))
+    assert len(served._resolved) <= RESOLVED_QUERIES
