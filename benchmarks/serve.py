@@ -15,6 +15,12 @@ starts the Procfile command with that warm cache and measures:
 - the memory of the master and every worker: RSS, and PSS (pages shared since the
   preload fork divided among their sharers).
 
+``--queries`` measures served queries after the rest (``measure_queries``): req/s of
+the file ``/feeds/all.atom``, of one query asked again and again (rendered once, then
+from the memo: a cached query), and of a distinct query at every request (wrk with a Lua
+script giving each request its own ``min_quality``: every one rendered, 50 entries each,
+after a scan of every published record: an uncached query, the worst case).
+
 ``--compare-sync`` runs everything a second time with gunicorn's sync workers (the
 Procfile's command with ``--worker-class sync --threads 1``), side by side in one run.
 
@@ -72,8 +78,10 @@ def request(port: int, path: str, headers: dict | None = None) -> tuple[int, dic
         connection.close()
 
 
-def wrk(port: int, path: str, seconds: int, headers: dict, timeout: float | None = None) -> dict:
-    command = ["wrk", "-t2", "-c32", f"-d{seconds}s", "--latency"]
+def wrk(port: int, path: str, seconds: int, headers: dict, timeout: float | None = None,
+        script: Path | None = None) -> dict:
+    """wrk's figures; with a Lua script that makes each request's path (its own query)."""
+    command = ["wrk", "-t2", "-c32", f"-d{seconds}s", "--latency"] + (["-s", str(script)] if script else [])
     for name, value in headers.items():
         command += ["-H", f"{name}: {value}"]
     output = subprocess.run(command + [f"http://127.0.0.1:{port}{path}"], capture_output=True, text=True, check=True,
@@ -122,6 +130,7 @@ def main() -> int:
     parser.add_argument("--compare-sync", action="store_true", help="also measure gunicorn's sync workers")
     parser.add_argument("--compare-nginx", action="store_true",
                         help="only: gunicorn direct, through the nginx caching proxy, and nginx serving the built tree")
+    parser.add_argument("--queries", action="store_true", help="also measure a file, a cached and an uncached query")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         parser.error("wrk is not installed (apt-get install wrk)")
@@ -185,6 +194,8 @@ def measure(command: str, env: dict, port: int, args: argparse.Namespace) -> Non
             print(f"  {name:<13} {result['rps']:>9.0f} req/s"
                   f"   p50 {str(result['p50']):>8}   p99 {str(result['p99']):>8}"
                   f"   non-2xx/3xx {result['errors']}")
+        if args.queries:
+            measure_queries(port, args)
         workers = subprocess.run(["pgrep", "-P", str(server.pid)], capture_output=True, text=True).stdout.split()
         rss, pss = memory_mib(server.pid)
         print(f"  master: RSS {rss:.0f} MiB, PSS {pss:.0f} MiB")
@@ -269,6 +280,41 @@ def compare_nginx(command: str, env: dict, port: int, out: Path, args: argparse.
             os.killpg(process.pid, signal.SIGTERM)
             process.wait(timeout=60)
         log.close()
+
+
+#: A distinct query at each request: each wrk thread its own residue of min_quality.
+DISTINCT_QUERIES_LUA = """
+local threads = 0
+function setup(thread)
+  thread:set("id", threads)
+  threads = threads + 1
+end
+function init(args)
+  n = 0
+end
+function request()
+  n = n + 1
+  return wrk.format(nil, "%s?min_quality=" .. (-1000000 + n * 8 + id))
+end
+"""
+
+
+def measure_queries(port: int, args: argparse.Namespace, base: str = "/feeds/all.atom") -> None:
+    """req/s for a file, a cached query and an uncached (distinct each request) query."""
+    script = REPO / "bench-data" / "distinct-queries.lua"
+    script.write_text(DISTINCT_QUERIES_LUA % base)
+    cached = "/feeds/all.atom?min_quality=0"
+    status, _ = request(port, cached)
+    assert status == 200, status
+    runs = {
+        "file": lambda: wrk(port, "/feeds/all.atom", args.seconds, {}),
+        "cached query": lambda: wrk(port, cached, args.seconds, {}),
+        "uncached query": lambda: wrk(port, "/feeds/all.atom", args.seconds, {}, script=script),
+    }
+    for name, run in runs.items():
+        result = run()
+        print(f"  {name:<14} {result['rps']:>9.0f} req/s   p50 {str(result['p50']):>8}   p99 {str(result['p99']):>8}"
+              f"   non-2xx/3xx {result['errors']}")
 
 
 def while_slow(port: int, args: argparse.Namespace) -> dict:

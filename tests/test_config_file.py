@@ -24,6 +24,7 @@ limit = 2
 amp = false
 include_unpublished = true
 reload_interval = 30
+memo_mib = 64
 cache = "cache"
 hub = ["https://hub.example.org/", "https://hub.example.org/"]
 now = 2026-12-06T10:00:00Z
@@ -82,6 +83,7 @@ def site(tmp_path):
 def test_every_key_of_a_full_file_is_read(site):
     settings = load_settings({}, config=site / "frfeeds.toml")
     assert settings.records == site / "records" and settings.cache == site / "cache"
+    assert settings.memo_mib == 64
     assert (settings.base_url, settings.limit, settings.amp, settings.include_unpublished,
             settings.reload_interval) == (
         "https://news.example.org/feeds", 2, False, True, 30.0)
@@ -91,7 +93,7 @@ def test_every_key_of_a_full_file_is_read(site):
     assert settings.feeds.include_topics == ("ai", "computer-vision") and settings.feeds.exclude_topics == ("robots",)
     assert settings.feeds.archives is False and settings.feeds.archive_size == 20
     assert [feed.slug for feed in settings.feeds.custom] == ["ai-videos", "good-azure"]
-    assert settings.feeds.custom[1].query.canonical() == "topics=azure,power-apps&min_quality=60&since=30d"
+    assert settings.feeds.custom[1].query.canonical() == "min_quality=60&since=30d&topics=azure,power-apps"
     assert (settings.deploy.target, settings.deploy.endpoint, settings.deploy.region) == (
         "s3://news-feeds/site", "http://127.0.0.1:9000", "auto")
     assert (settings.deploy.max_deletes, settings.deploy.max_delete_percent) == (5, 50)
@@ -280,7 +282,7 @@ def test_the_readmes_example_file_loads(tmp_path):
     config.write_text(example, encoding="utf-8")
     settings = load_settings({}, config=config)
     assert settings.site.title == "Example News" and len(settings.feeds.custom) == 2
-    assert settings.feeds.custom[1].query.canonical() == "topics=azure,power-apps&min_quality=60&since=30d"
+    assert settings.feeds.custom[1].query.canonical() == "min_quality=60&since=30d&topics=azure,power-apps"
 
 
 def test_a_changed_renderer_re_renders_its_feeds(tmp_path):

@@ -16,8 +16,9 @@ from helpers import DATA, SEEDS, browse, build, is_archive, shared_path, tree, v
 from test_identity import BASE, SITE, build_site, site_config
 
 SCREENS = Path(os.environ.get("FRFEEDS_SCREENS", "/tmp/screens"))
-#: Elements that would load or run something: none in a page.
-FORBIDDEN = {"script", "iframe", "object", "embed", "frame", "video", "audio", "form", "base"}
+#: Elements that would load or run something: none in a page. (The one form, the query
+#: form, is checked on its own: a GET to a feed page of the same tree.)
+FORBIDDEN = {"script", "iframe", "object", "embed", "frame", "video", "audio", "base"}
 
 
 class Page(HTMLParser):
@@ -30,6 +31,7 @@ class Page(HTMLParser):
         self.h1: list[str] = []
         self.images: list[dict] = []
         self.links: list[dict] = []
+        self.forms: list[dict] = []
         self.anchors: list[tuple[str, str]] = []
         self.tags: set[str] = set()
         self.styles: list[str] = []
@@ -51,6 +53,8 @@ class Page(HTMLParser):
             self.images.append(attributes)
         elif tag == "link":
             self.links.append(attributes)
+        elif tag == "form":
+            self.forms.append(attributes)
         if tag in ("h1", "a", "style"):
             self._stack.append(tag)
             self._text = []
@@ -87,6 +91,10 @@ def check_accessible(path: str, page: Page, language: str) -> None:
     for image in page.images:
         assert "alt" in image, (path, image)
     assert not page.tags & FORBIDDEN, (path, page.tags & FORBIDDEN)
+    assert len(page.forms) <= 1, path
+    for form in page.forms:  # the query form: a plain GET of a feed page of this tree, relative
+        assert form["method"] == "get" and form["action"].endswith(".html"), (path, form)
+        assert "://" not in form["action"] and not form["action"].startswith("/"), (path, form)
     assert all("url(" not in style and "@import" not in style for style in page.styles), path
     for link in page.links:
         assert link["rel"] in ("icon", "alternate"), (path, link)

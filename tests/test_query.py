@@ -87,7 +87,8 @@ def test_the_empty_query_is_false_and_selects_everything():
     ({"topic": ["AI"]}, "feeds.custom[1].topic: unknown key; did you mean topics?"),
     ({"min-quality": 3}, "feeds.custom[1].min-quality: unknown key; did you mean min_quality?"),
     ({"colour": "red"},
-     "feeds.custom[1].colour: unknown key; known keys are topics, providers, types, min_quality, since"),
+     "feeds.custom[1].colour: unknown key; known keys are topics, providers, types, exclude_topics, "
+     "exclude_providers, min_quality, since"),
     ({"topics": 5}, "feeds.custom[1].topics: must be a list of text, not int"),
     ({"topics": []}, "feeds.custom[1].topics: must be a list of text, not an empty list"),
     ({"topics": ["AI", 3]}, "feeds.custom[1].topics: must be text, not int"),
@@ -131,7 +132,7 @@ def test_canonical_form_is_sorted_and_the_same_for_equal_queries():
     other = Query.from_mapping({"min_quality": 60, "since": "2 weeks", "providers": ["youtube.com"],
                                 "topics": ["azure", "AI"], "types": ["article", "video"]})
     assert one == other and repr(one) == repr(other)
-    assert one.canonical() == "topics=ai,azure&providers=youtube.com&types=article,video&min_quality=60&since=2w"
+    assert one.canonical() == "min_quality=60&providers=youtube.com&since=2w&topics=ai,azure&types=article,video"
     assert Query.parse(one.canonical()) == one
     assert Query.from_mapping({"since": "36 hours"}).canonical() == "since=36h"
     assert Query.from_mapping({"since": "90 minutes"}).canonical() == "since=90m"

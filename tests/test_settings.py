@@ -37,7 +37,7 @@ def test_the_table_covers_every_setting_once():
     assert len(set(names)) == len(names)
     options = [row.option for row in TABLE if row.option]
     assert len(set(options)) == len(options)
-    assert {row.key for row in TABLE if not row.output} == {"records", "reload_interval", "cache"} | {
+    assert {row.key for row in TABLE if not row.output} == {"records", "reload_interval", "memo_mib", "cache"} | {
         key for key in ROWS if key.startswith("deploy.")}
 
 

@@ -95,7 +95,11 @@ def hostile_build(tmp_path_factory):
 def test_hostile_featured_content_never_reaches_the_output(hostile_build, atom_schema, json_feed_validator):
     out, _, _ = hostile_build
     check_tree_valid(out, atom_schema, json_feed_validator)
-    joined = b"\n".join(tree(out).values())
+    files = tree(out)
+    # the pages' own query form aside (once per page), nothing of a form anywhere
+    own_form = re.compile(rb'<form class="query" method="get" action="[a-z0-9./-]+\.html">.*?</form>', re.S)
+    joined = b"\n".join(own_form.sub(b"", data, count=1) if path.endswith(".html") else data
+                         for path, data in files.items())
     for bad in (b"alert", b"javascript", b"onload", b"onerror", b"onclick", b"srcdoc", b"data:", b"evil.example",
                 b"plain-http", b"<script", b"&lt;script", b"<form", b"&lt;form", b"<input", b"&lt;input",
                 b"display:none"):

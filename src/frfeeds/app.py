@@ -11,6 +11,7 @@ import sys
 from collections.abc import Mapping
 from html import escape
 from typing import Any
+from urllib.parse import quote
 
 from flask import Flask, Response, g, jsonify, request
 from flask_compress import Compress
@@ -18,10 +19,12 @@ from flask_compress import Compress
 from frfeeds.announce import link_header
 from frfeeds.config.loading import load_settings
 from frfeeds.config.table import TABLE
+from frfeeds.query import QueryError, parse_request
 from frfeeds.read.cache import open_cache
 from frfeeds.render.links import absolute
 from frfeeds.render.outputs import FORMATS, MEDIA_TYPES, load_renderers
 from frfeeds.render.pages import load_templates
+from frfeeds.selection_index import NoSuchPage
 from frfeeds.serve.reloader import Reloader
 from frfeeds.serve.served import Served, Unavailable
 from frfeeds.settings import Settings
@@ -70,6 +73,8 @@ def create_app(test_config: Mapping[str, Any] | None = None, settings: Settings 
     # withdrawn), the code or the settings: a day, revalidated by ETag, never immutable
     # (README: Archives)
     sealed_cache_control = f"public, max-age={SEALED_MAX_AGE}"
+    #: What redirects and refusals of served queries may be cached for.
+    cache_control = f"public, max-age={max(1, int(interval))}"
 
     @app.before_request
     def watch() -> None:
@@ -103,13 +108,61 @@ def create_app(test_config: Mapping[str, Any] | None = None, settings: Settings 
     def index() -> Response:
         return serve("index.html")
 
+    def unavailable() -> Response:
+        return Response(UNAVAILABLE, 503, content_type="text/plain; charset=utf-8",
+                        headers={"Retry-After": str(max(1, int(interval))), "Cache-Control": "no-store"})
+
+    def plain(status: int, reason: str) -> Response:
+        """A refused query: one line of text saying why."""
+        line = " ".join(reason.split())[:500]
+        return Response(line + "\n", status, content_type="text/plain; charset=utf-8",
+                        headers={"Cache-Control": cache_control})
+
+    def served_query(path: str) -> Response | Served:
+        """A served query (README: "Served queries"): 400 for a selection that cannot be
+        served, 301 to its canonical URL when spelt otherwise, 404 past its last page."""
+        tree = reloader.tree
+        if not tree.is_feed_file(path):
+            if tree.has_file(path):
+                return plain(400, f"/{path} takes no query string: queries are served on feed files "
+                                  "(feeds/<name>.atom, .rss, .json, .html)")
+            return Response(NOT_FOUND.format(root=escape(request.script_root)), 404,
+                            content_type="text/html; charset=utf-8")
+        try:
+            text = request.query_string.decode("utf-8")
+            wanted = parse_request(text)
+            tree.index.check(wanted.query)
+        except UnicodeDecodeError:
+            return plain(400, "the query string is not UTF-8")
+        except QueryError as exc:
+            return plain(400, str(exc))
+        canonical = wanted.canonical()
+        if text != canonical:
+            location = f"{request.script_root}/{quote(path)}" + (f"?{canonical}" if canonical else "")
+            return Response(f"{location}\n", 301, content_type="text/plain; charset=utf-8",
+                            headers={"Location": location, "Cache-Control": cache_control})
+        try:
+            return tree.query(path, wanted)
+        except QueryError as exc:
+            return plain(400, str(exc))
+        except NoSuchPage as exc:
+            return plain(404, f"/{path}: {exc}")
+        except Unavailable:  # logged by the tree
+            return unavailable()
+
     @app.get("/<path:path>")
     def serve(path: str) -> Response:
-        try:
-            served = g.frfeeds_served = reloader.tree.get(path)
-        except Unavailable:  # logged by the tree; the next reload or request may succeed
-            return Response(UNAVAILABLE, 503, content_type="text/plain; charset=utf-8",
-                            headers={"Retry-After": str(max(1, int(interval))), "Cache-Control": "no-store"})
+        served: Served | None
+        if request.query_string:
+            answer = served_query(path)
+            if isinstance(answer, Response):
+                return answer
+            served = g.frfeeds_served = answer
+        else:
+            try:
+                served = g.frfeeds_served = reloader.tree.get(path)
+            except Unavailable:  # logged by the tree; the next reload or request may succeed
+                return unavailable()
         if served is None:
             return Response(NOT_FOUND.format(root=escape(request.script_root)), 404,
                             content_type="text/html; charset=utf-8")

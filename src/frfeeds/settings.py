@@ -121,6 +121,8 @@ class Settings:
     feeds: Feeds = Feeds()
     #: Seconds between the app's checks of the records folder.
     reload_interval: float = 60.0
+    #: MiB of rendered files and served query variants each app process keeps.
+    memo_mib: int = 256
     #: The parse cache folder (which keeps the build state too); None for none.
     cache: Path | None = field(default_factory=default_cache_dir)
     #: frfeeds deploy's target and limits: how, not what, is built.

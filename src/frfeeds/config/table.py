@@ -187,6 +187,10 @@ def _limit(value: Any, source: Source) -> int:
     return _whole(value, source, 1, MAX_LIMIT)
 
 
+def _memo_mib(value: Any, source: Source) -> int:
+    return _whole(value, source, 1, 1 << 20)
+
+
 def _min_entries(value: Any, source: Source) -> int:
     return _whole(value, source, 1, MAX_LIMIT)
 
@@ -427,6 +431,8 @@ TABLE: tuple[Setting, ...] = (
             "publish 'published: false' records too (never 'removed: true' ones)",
             option="--include-unpublished", flag=True),
     Setting("reload_interval", "RELOAD_INTERVAL", _seconds, "seconds between the app's checks of the records folder",
+            output=False),
+    Setting("memo_mib", "MEMO_MIB", _memo_mib, "MiB of rendered files and query variants each app worker keeps",
             output=False),
     Setting("cache", "CACHE", _cache, "parse cache folder, which keeps each tree's build state too ('off': none)",
             option="--cache", output=False, example='"~/.cache/frfeeds"', metavar="DIR",

@@ -32,6 +32,9 @@ POOL_CHUNK = 256
 _Result = tuple[str, bytes | None, bytes | None, bytes]
 
 
+#: Records Loaded.hold reads and compresses at a time.
+HOLD_CHUNK = 2_000
+
 @dataclass(frozen=True)
 class Loaded:
     """Everything read from a records folder."""
@@ -90,10 +93,24 @@ class Loaded:
         """The details of the given records, read now and held in memory: rendering
         from them reads no cache row and no file, so neither a record changing on disk
         nor another process pruning the cache can fail it. Raises RecordError when a
-        record changed while it was being read."""
-        encoded = self.encoded(paths)
-        return Held.pack({path: summary for path, (summary, _) in encoded.items()},
-                         {path: detail for path, (_, detail) in encoded.items()})
+        record changed while it was being read.
+
+        Read and compressed HOLD_CHUNK records at a time: the uncompressed details of
+        every published record at once (the app holds them all, for served queries)
+        would raise the process's RSS for good by several times what is held."""
+        paths = list(dict.fromkeys(paths))
+        summaries: dict[str, bytes] = {}
+        parts: list[bytes] = []
+        spans: dict[str, tuple[int, int]] = {}
+        offset = 0
+        for start in range(0, len(paths), HOLD_CHUNK):
+            for path, (summary, detail) in self.encoded(paths[start:start + HOLD_CHUNK]).items():
+                packed = zlib.compress(detail, 1)
+                summaries[path] = summary
+                spans[path] = (offset, offset + len(packed))
+                parts.append(packed)
+                offset += len(packed)
+        return Held(b"".join(parts), spans, summaries)
 
 
 @dataclass(frozen=True)

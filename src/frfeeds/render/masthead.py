@@ -16,7 +16,7 @@ from urllib.parse import urljoin
 from frfeeds.archive import head_path
 from frfeeds.catalog import Feed
 from frfeeds.records import Summary
-from frfeeds.render.links import absolute
+from frfeeds.render.links import document_url
 from frfeeds.render.outputs import PAGE
 from frfeeds.settings import RenderSettings, Site
 
@@ -47,7 +47,8 @@ def feed_title(feed: Feed, site: Site) -> str:
 
 def masthead(feed: Feed, settings: RenderSettings) -> Masthead:
     site = settings.site
-    page = absolute(settings.base_url, PAGE.file(head_path(feed)))  # an archive's: its feed's page
+    # an archive's page is its feed's; a query's, the feed's page with the query
+    page = document_url(settings.base_url, head_path(feed), PAGE.extension, feed.url_query)
     if feed.kind == "provider":
         logo = provider_logo(feed.entries, site)
         icon = logo

@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 from frfeeds.archive import archive_number, archive_path, newest_archive
 from frfeeds.catalog import Feed
 from frfeeds.records import Record
-from frfeeds.render.links import absolute, rfc3339
+from frfeeds.render.links import document_url, rfc3339
 from frfeeds.render.masthead import masthead
 from frfeeds.render.outputs import FORMATS, PAGE
 from frfeeds.settings import RenderSettings
@@ -52,12 +52,18 @@ def render_feed_page(feed: Feed, records: Sequence[Record], contents: Sequence[s
     """``{"feeds/ai.html": ...}``: the feed's title, icon and description, its three
     subscribe links, and its entries (``records``, in order)."""
     head = masthead(feed, settings)
+    name = feed.path.rsplit("/", 1)[-1]
+    # a served query's page: subscribe to its first page (its selection, newest first)
+    first = next((link.query for link in feed.links if link.rel == "first"), feed.url_query)
+    suffix = f"?{first}" if first else ""
     page = _template("feed.html").render(
         site=settings.site, feed=feed, head=head, entries=records,
         root="../" * feed.path.count("/"), description=feed.description, icon=head.icon,
         alternates=_alternates(feed, head.title, settings),
-        subscribe=[Link(output.file(feed.path).rsplit("/", 1)[-1], output.label, output.media_type)
-                   for output in FORMATS],
+        subscribe=[Link(output.file(name) + suffix, output.label, output.media_type) for output in FORMATS],
+        pages=[Link(PAGE.file(name) + (f"?{link.query}" if link.query else ""), title=link.rel)
+               for rel in ("previous", "next") for link in feed.links if link.rel == rel and link.path == feed.path],
+        form_action=PAGE.file(name),
         archives=_archives(feed),
     )
     return {PAGE.file(feed.path): page.encode("utf-8")}
@@ -87,12 +93,13 @@ def render_index(feeds: Sequence[Feed], newest: Sequence[Record], settings: Rend
     page = _template("index.html").render(
         site=site, feeds=feeds, entries=newest, root="", description=site.description, icon=site.icon,
         alternates=alternates, sections=_sections(feeds),
+        form_action=next((PAGE.file(feed.path) for feed in feeds if feed.kind == "all"), ""),
     )
     return page.encode("utf-8")
 
 
 def _alternates(feed: Feed, title: str, settings: RenderSettings) -> list[Link]:
-    return [Link(absolute(settings.base_url, output.file(feed.path)), type=output.media_type,
+    return [Link(document_url(settings.base_url, feed.path, output.extension, feed.url_query), type=output.media_type,
                  title=f"{title} ({output.label})") for output in FORMATS]
 
 

@@ -12,7 +12,7 @@ import threading
 import time
 
 from frfeeds.errors import RecordError
-from frfeeds.plan import entry_paths, plan_site
+from frfeeds.plan import plan_site
 from frfeeds.read.cache import ParseCache
 from frfeeds.read.loader import Held, load_records
 from frfeeds.read.scan import RecordFile, scan_records, signature
@@ -30,12 +30,12 @@ class Reloader:
         self.interval = interval
         self.log = log
         self.cache = cache
-        self.memo = RenderMemo()
+        self.memo = RenderMemo(settings.memo_mib << 20)
         #: Tells the WebSub hubs (settings.hub) of the feeds a load changed.
         self.announcer = Announcer(settings.hub, settings.base_url,
                                    state_path(settings.cache, settings.records, settings.base_url), interval, log)
         #: What requests are answered from; replaced whole, never changed in place.
-        self.tree = ServedTree(plan_site(settings, (), None), Held.empty(), self.memo, log)
+        self.tree = ServedTree(plan_site(settings, (), None), Held.empty(), self.memo, log, limit=settings.limit)
         self.loaded_at: dt.datetime | None = None
         self.last_error: str | None = None
         self._signature: str | None = None
@@ -94,7 +94,8 @@ class Reloader:
                 scanned = scan_records(self.settings.records) if files is None else files
                 loaded = load_records(self.settings.records, self.cache, scanned)
                 plan = plan_site(self.settings, loaded.summaries, self.now())
-                held = loaded.hold(entry_paths(plan.documents))
+                # every published record: a served query may select any of them
+                held = loaded.hold(record.path for record in plan.selection.records)
                 break
             except RecordError as exc:
                 if attempt == RELOAD_ATTEMPTS:
@@ -108,7 +109,7 @@ class Reloader:
         self._reported = problems
         self.tree = ServedTree(plan, held, self.memo, self.log, records=loaded.files, parsed=loaded.parsed,
                                rejected=len(loaded.rejected),
-                               transient=bool(loaded.transient))
+                               transient=bool(loaded.transient), limit=self.settings.limit)
         self._signature = signature(scanned)
         self.loaded_at = dt.datetime.now(dt.timezone.utc)
         self.last_error = None

@@ -18,11 +18,19 @@ from dataclasses import dataclass, field
 
 from frfeeds.archive import is_sealed
 from frfeeds.catalog import EPOCH
-from frfeeds.plan import PAGES, Plan, entry_paths, feed_paths, render_feeds, render_page
+from frfeeds.fingerprint import code_fingerprint
+from frfeeds.plan import PAGES, Plan, entry_paths, feed_digest, feed_paths, render_feeds, render_page
+from frfeeds.query import Request
 from frfeeds.read.loader import Held
 from frfeeds.render.outputs import media_type
+from frfeeds.selection_index import NoSuchPage, SelectionIndex
 
 MEMO_BYTES = 256 << 20
+#: What the memo counts for an item besides its bytes: the Served, its key, the dict slots.
+ITEM_OVERHEAD = 512
+#: Served queries whose digest a tree remembers (``path?query`` -> digest, about 300
+#: bytes each): a repeated query skips the selection and goes straight to the memo.
+RESOLVED_QUERIES = 10_000
 
 
 @dataclass(frozen=True)
@@ -73,12 +81,20 @@ class RenderMemo:
                 return
             self._items[key] = served
             self._latest[key[0]] = key[1]
-            self._size += len(served.data)
+            self._size += len(served.data) + ITEM_OVERHEAD
             while self._size > self.budget and len(self._items) > 1:
                 (path, digest), dropped = self._items.popitem(last=False)
-                self._size -= len(dropped.data)
+                self._size -= len(dropped.data) + ITEM_OVERHEAD
                 if self._latest.get(path) == digest:
                     del self._latest[path]
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    @property
+    def size(self) -> int:
+        """The bytes counted against the budget."""
+        return self._size
 
     def latest(self, path: str) -> Served | None:
         """The version of a path rendered last, whatever its inputs."""
@@ -90,14 +106,17 @@ class RenderMemo:
 class ServedTree:
     """The files of one plan, by tree path.
 
-    ``held`` holds the details of every entry of the plan's feeds (Loaded.hold): a
-    request renders from memory only. Should rendering fail all the same, the path's
+    ``held`` holds the details of every published record (Loaded.hold): a request,
+    a served query's too, renders from memory only. ``index`` answers served queries
+    (``query``): their documents are rendered like files and kept in the same memo,
+    keyed by the path with its canonical query string. Should rendering fail all the same, the path's
     last rendered version is served, or Unavailable raised. ``records``, ``parsed``,
     ``rejected`` and ``transient`` say what the load found (for /healthz and the reloader).
     """
 
     def __init__(self, plan: Plan, held: Held, memo: RenderMemo, log: logging.Logger | None = None, *,
-                 records: int = 0, parsed: int = 0, rejected: int = 0, transient: bool = False) -> None:
+                 records: int = 0, parsed: int = 0, rejected: int = 0, transient: bool = False,
+                 limit: int = 50) -> None:
         self.plan = plan
         self.held = held
         self.records, self.parsed, self.rejected, self.transient = records, parsed, rejected, transient
@@ -105,10 +124,22 @@ class ServedTree:
         self._log = log or logging.getLogger("frfeeds")
         self._feeds = {path: feed for feed in plan.documents for path in feed_paths(feed)}
         self._newest = max((feed.updated for feed in plan.feeds), default=EPOCH)
+        self.index = SelectionIndex.of(plan.selection.records, plan.feeds, limit)
+        #: What every feed's digest starts with, as plan_site makes it.
+        self._stamp = (code_fingerprint(), repr(plan.render))
+        self._resolved: OrderedDict[str, str] = OrderedDict()
+        self._resolved_lock = threading.Lock()
 
     @property
     def paths(self) -> int:
         return len(self._feeds) + len(PAGES)
+
+    def is_feed_file(self, path: str) -> bool:
+        """Whether path is a file of one of the plan's feeds (``feeds/ai.atom``)."""
+        return path in self._feeds
+
+    def has_file(self, path: str) -> bool:
+        return path in self._feeds or path in PAGES
 
     def get(self, path: str) -> Served | None:
         """The file at a tree path, or None when the tree has no such file."""
@@ -143,6 +174,51 @@ class ServedTree:
                 self._memo.put((sibling, digest), rendered)
                 if sibling == path:
                     served = rendered
+        return served
+
+
+    def query(self, path: str, request: Request) -> Served:
+        """One page of a served query on the feed file at path (``feeds/all.atom``).
+
+        Raises QueryError for a selection that cannot be served (a 400), NoSuchPage for
+        a path that is no feed's file or a page past the end (a 404), Unavailable when
+        rendering failed. The document's four files are rendered together and kept
+        in the memo under ``path?query`` and the document's digest.
+        """
+        feed = self._feeds.get(path)
+        if feed is None or not self.index.has_feed(feed.path):
+            raise NoSuchPage("queries are served on a feed's own documents only")
+        canonical = request.canonical()
+        key = f"{path}?{canonical}" if canonical else path
+        with self._resolved_lock:
+            known = self._resolved.get(key)
+        if known is not None:
+            served = self._memo.get((key, known))
+            if served is not None:
+                return served
+        variant = self.index.variant(feed.path, request).feed
+        digest = feed_digest(self._stamp, variant)
+        with self._resolved_lock:
+            self._resolved[key] = digest
+            self._resolved.move_to_end(key)
+            while len(self._resolved) > RESOLVED_QUERIES:
+                self._resolved.popitem(last=False)
+        suffix = "?" + variant.url_query if variant.url_query else ""
+        served = self._memo.get((path + suffix, digest))
+        if served is not None:
+            return served
+        try:
+            work = [([variant], self.held.encoded(entry_paths([variant])))]
+            files = next(render_feeds(self.plan.render, work))
+        except Exception as exc:
+            self._log.error("cannot render %s%s (%s: %s)", path, suffix, type(exc).__name__, exc)
+            raise Unavailable(path) from exc
+        for sibling, data in files.items():
+            rendered = _served(sibling, data, variant.updated)
+            self._memo.put((sibling + suffix, digest), rendered)
+            if sibling == path:
+                served = rendered
+        assert served is not None
         return served
 
 
