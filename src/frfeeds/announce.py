@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from frfeeds.render.links import absolute
-from frfeeds.render.outputs import FORMATS
+from frfeeds.render.outputs import FORMAT_EXTENSIONS, FORMATS
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,8 +40,7 @@ class Outcome:
 
 def feed_files(paths: Iterable[str]) -> list[str]:
     """The subscribable feed files (``.atom``, ``.rss``, ``.json``) among tree paths, in order."""
-    extensions = tuple(f".{output.extension}" for output in FORMATS)
-    return [path for path in paths if path.startswith("feeds/") and path.endswith(extensions)]
+    return [path for path in paths if path.startswith("feeds/") and path.endswith(FORMAT_EXTENSIONS)]
 
 
 def format_files(feed_paths: Iterable[str]) -> list[str]:

@@ -22,7 +22,7 @@ from frfeeds.config.table import TABLE
 from frfeeds.query import QueryError, parse_request
 from frfeeds.read.cache import open_cache
 from frfeeds.render.links import absolute
-from frfeeds.render.outputs import FORMATS, MEDIA_TYPES, load_renderers
+from frfeeds.render.outputs import FORMAT_EXTENSIONS, MEDIA_TYPES, load_renderers
 from frfeeds.render.pages import load_templates
 from frfeeds.selection_index import NoSuchPage
 from frfeeds.serve.reloader import Reloader
@@ -37,9 +37,6 @@ and <a href="{root}/feeds.opml">feeds.opml</a> subscribes a reader to all of the
 </body></html>
 """
 
-
-#: The subscribable files' extensions: their answers carry WebSub's Link header.
-FEED_EXTENSIONS = tuple(f".{output.extension}" for output in FORMATS)
 
 UNAVAILABLE = "This feed cannot be served right now; try again shortly.\n"
 #: Seconds a sealed archive document may be cached (README: Archives).
@@ -172,7 +169,7 @@ def create_app(test_config: Mapping[str, Any] | None = None, settings: Settings 
         # a sealed archive: a day; anything else: never past the next scheduled story
         response.headers["Cache-Control"] = (sealed_cache_control if served.sealed
                                              else f"public, max-age={reloader.max_age()}")
-        if settings.hub and path.endswith(FEED_EXTENSIONS):  # WebSub discovery
+        if settings.hub and path.endswith(FORMAT_EXTENSIONS):  # WebSub discovery: subscribable files
             response.headers["Link"] = link_header(settings.hub, absolute(settings.base_url, path))
         # in place (it returns self): 304, 412 or 206 as the request's conditions say
         response.make_conditional(request)

@@ -62,6 +62,9 @@ class Plan:
     #: The feeds' RFC 5005 archive documents (``feeds/ai/archive/3``; archive.py), each
     #: feed's oldest first; rendered in the registry's formats only (no page).
     archives: tuple[Feed, ...] = ()
+    #: What every document's digest starts with (the code, the RenderSettings): a
+    #: document made later (a served query's) is digested with it too.
+    stamp: tuple[str, str] = ("", "")
 
     @property
     def documents(self) -> tuple[Feed, ...]:
@@ -87,7 +90,7 @@ def plan_site(settings: Settings, summaries: Iterable[Summary], now: dt.datetime
     pages = tuple((_fields(feed), len(feed.entries), _stamp(feed)) for feed in feeds)
     newest = newest_entries(feeds)
     pages_digest = _digest((stamp, pages, tuple(entry.digest for entry in newest)))
-    return Plan(render, selection, feeds, digests, pages_digest, newest, archives)
+    return Plan(render, selection, feeds, digests, pages_digest, newest, archives, stamp)
 
 
 def feed_digest(stamp: tuple[str, str], feed: Feed) -> str:

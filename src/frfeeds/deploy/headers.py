@@ -20,12 +20,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from frfeeds.archive import ARCHIVE_FOLDER
+
 # the output registry's media types: a new kind of file gets its Content-Type here too
 from frfeeds.render.outputs import MEDIA_TYPES
 
 CHARSET = "utf-8"
 #: An archive document of a feed: ``feeds/ai/archive/3.atom``, ``feeds/providers/cbsnews.com/archive/3.rss``.
-ARCHIVE = re.compile(r"feeds/.+/archive/[^/]+")
+ARCHIVE = re.compile(rf"feeds/.+/{re.escape(ARCHIVE_FOLDER)}/[^/]+")
 #: The pages and lists' extensions.
 PAGE_EXTENSIONS = ("html", "opml")
 #: The files a reader or a person starts from, uploaded after everything they link to.

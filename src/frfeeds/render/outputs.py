@@ -73,6 +73,8 @@ SITE_PAGES: tuple[Output, ...] = (
 #: The formats a reader subscribes to, in the order pages and indexes list them.
 FORMATS: tuple[Output, ...] = tuple(output for output in FEED_OUTPUTS if output.kind == "format")
 FORMAT_BY_NAME = {output.name: output for output in FORMATS}
+#: Their extensions, dot included: what a subscribable file's path ends with.
+FORMAT_EXTENSIONS = tuple(f".{output.extension}" for output in FORMATS)
 #: Every feed's page (``feeds/ai.html``).
 PAGE = next(output for output in FEED_OUTPUTS if output.kind == "page")
 #: The files of an archive document (RFC 5005, ``feeds/ai/archive/3``): the formats

@@ -17,8 +17,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 
 from frfeeds.archive import is_sealed
-from frfeeds.catalog import EPOCH
-from frfeeds.fingerprint import code_fingerprint
+from frfeeds.catalog import EPOCH, Feed
 from frfeeds.plan import PAGES, Plan, entry_paths, feed_digest, feed_paths, render_feeds, render_page
 from frfeeds.query import Request
 from frfeeds.read.loader import Held
@@ -125,8 +124,6 @@ class ServedTree:
         self._feeds = {path: feed for feed in plan.documents for path in feed_paths(feed)}
         self._newest = max((feed.updated for feed in plan.feeds), default=EPOCH)
         self.index = SelectionIndex.of(plan.selection.records, plan.feeds, limit)
-        #: What every feed's digest starts with, as plan_site makes it.
-        self._stamp = (code_fingerprint(), repr(plan.render))
         self._resolved: OrderedDict[str, str] = OrderedDict()
         self._resolved_lock = threading.Lock()
 
@@ -167,15 +164,7 @@ class ServedTree:
             return None
         digest = self.plan.digests[feed.path]
         served = self._memo.get((path, digest))
-        if served is None:
-            work = [([feed], self.held.encoded(entry_paths([feed])))]
-            for sibling, data in next(render_feeds(self.plan.render, work)).items():
-                rendered = _served(sibling, data, feed.updated, is_sealed(feed))
-                self._memo.put((sibling, digest), rendered)
-                if sibling == path:
-                    served = rendered
-        return served
-
+        return served if served is not None else self._render(feed, digest, path)
 
     def query(self, path: str, request: Request) -> Served:
         """One page of a served query on the feed file at path (``feeds/all.atom``).
@@ -197,7 +186,7 @@ class ServedTree:
             if served is not None:
                 return served
         variant = self.index.variant(feed.path, request).feed
-        digest = feed_digest(self._stamp, variant)
+        digest = feed_digest(self.plan.stamp, variant)
         with self._resolved_lock:
             self._resolved[key] = digest
             self._resolved.move_to_end(key)
@@ -208,17 +197,23 @@ class ServedTree:
         if served is not None:
             return served
         try:
-            work = [([variant], self.held.encoded(entry_paths([variant])))]
-            files = next(render_feeds(self.plan.render, work))
+            return self._render(variant, digest, path, suffix)
         except Exception as exc:
             self._log.error("cannot render %s%s (%s: %s)", path, suffix, type(exc).__name__, exc)
             raise Unavailable(path) from exc
-        for sibling, data in files.items():
-            rendered = _served(sibling, data, variant.updated)
+
+    def _render(self, feed: Feed, digest: str, path: str, suffix: str = "") -> Served:
+        """Render a feed document's files from the held details, keep each in the memo
+        under its path (plus a served query's ``?query`` suffix) and the document's
+        digest, and give the one at path."""
+        work = [([feed], self.held.encoded(entry_paths([feed])))]
+        served = None
+        for sibling, data in next(render_feeds(self.plan.render, work)).items():
+            rendered = _served(sibling, data, feed.updated, is_sealed(feed))
             self._memo.put((sibling + suffix, digest), rendered)
             if sibling == path:
                 served = rendered
-        assert served is not None
+        assert served is not None, f"{path} is no file of {feed.path}"
         return served
 
 
