@@ -17,7 +17,17 @@ from pathlib import Path
 import pytest
 from helpers import REPO, SEEDS, build, run_cli, shared_path, tree
 
-from frfeeds.deploy.headers import ARCHIVE_KIND, HEAD, KINDS, PAGE, content_type, headers_for, kind_of, upload_rank
+from frfeeds.deploy.headers import (
+    ARCHIVE_KIND,
+    HEAD,
+    KINDS,
+    PAGE,
+    content_type,
+    headers_for,
+    kind_of,
+    sealed_archives,
+    upload_rank,
+)
 from frfeeds.deploy.local import LocalFile
 from frfeeds.deploy.plan import Plan, plan_deploy
 from frfeeds.deploy.target import Target, parse_target
@@ -37,14 +47,26 @@ ACCESS = {"AWS_ACCESS_KEY_ID": "frfeeds-test", "AWS_SECRET_ACCESS_KEY": "frfeeds
     ("feeds/ai.html", PAGE, "text/html"),
     ("index.html", PAGE, "text/html"),
     ("feeds.opml", PAGE, "text/x-opml"),
-    ("feeds/ai/archive/3.atom", ARCHIVE_KIND, "application/atom+xml"),
-    ("feeds/providers/cbsnews.com/archive/3.rss", ARCHIVE_KIND, "application/rss+xml"),
+    ("feeds/ai/archive/3.atom", HEAD, "application/atom+xml"),  # the newest block: every new story may change it
+    ("feeds/providers/cbsnews.com/archive/3.rss", HEAD, "application/rss+xml"),
     ("feeds/archive.json", HEAD, "application/feed+json"),  # a topic named Archive is a head
 ])
 def test_header_policy_by_kind_of_file(path, kind, media_type):
     assert kind_of(path) is kind
     assert headers_for(path).content_type == f"{media_type}; charset=utf-8"
     assert headers_for(path).cache_control == kind.cache_control
+
+
+def test_only_sealed_archive_blocks_are_kept_for_a_week():
+    paths = ["feeds/ai.atom", "feeds/ai/archive/1.atom", "feeds/ai/archive/2.atom", "feeds/ai/archive/2.json",
+             "feeds/ai/archive/10.json", "feeds/ai/archive/11.json", "feeds/providers/x.com/archive/1.rss",
+             "feeds/archive.json", "feeds/robots.atom"]
+    sealed = sealed_archives(paths)
+    assert sealed == {"feeds/ai/archive/1.atom", "feeds/ai/archive/10.json"}
+    assert kind_of("feeds/ai/archive/1.atom", sealed=True) is ARCHIVE_KIND
+    assert kind_of("feeds/ai/archive/2.atom", "feeds/ai/archive/2.atom" in sealed) is HEAD
+    assert kind_of("feeds/ai.atom", sealed=True) is HEAD  # only an archive document can be sealed
+    assert headers_for("feeds/ai/archive/1.atom", sealed=True).cache_control == ARCHIVE_KIND.cache_control
 
 
 def test_every_media_type_has_a_charset_and_every_kind_a_lifetime():
@@ -247,7 +269,8 @@ def test_deploys_then_changes_only_what_changed_heads_last(s3, tmp_path, records
     assert s3.objects(bucket, "site") == first  # the marker (.frfeeds-tree) stays home
     for path in first:  # every object's headers, as the policy says
         head = s3.client.head_object(Bucket=bucket, Key=f"site/{path}")
-        assert (head["ContentType"], head["CacheControl"]) == tuple(vars(headers_for(path)).values()), path
+        expected = headers_for(path, path in sealed_archives(first))
+        assert (head["ContentType"], head["CacheControl"]) == tuple(vars(expected).values()), path
 
     puts = len(s3.requests(bucket, "PUT"))
     assert uploaded(deploy(s3, str(out), f"s3://{bucket}/site")) == (0, len(first), 0)
@@ -420,7 +443,8 @@ def test_the_real_corpus_and_a_wrong_tree_refused_by_default(s3, tmp_path):
     for item in listed:
         head = s3.client.head_object(Bucket=bucket, Key=item["Key"])
         path = item["Key"].removeprefix("news/")
-        assert (head["ContentType"], head["CacheControl"]) == tuple(vars(headers_for(path)).values())
+        expected = headers_for(path, path in sealed_archives(files))
+        assert (head["ContentType"], head["CacheControl"]) == tuple(vars(expected).values())
     small = tmp_path / "small"
     assert build(small, "--records", str(SEEDS), "--quiet") == 0
     refused = deploy(s3, str(small), f"s3://{bucket}/news")

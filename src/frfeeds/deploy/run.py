@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from frfeeds.deploy.headers import headers_for
+from frfeeds.deploy.headers import headers_for, sealed_archives
 from frfeeds.deploy.local import LocalFile, scan_tree
 from frfeeds.deploy.plan import Plan, plan_deploy
 from frfeeds.deploy.s3 import Bucket, DeployError
@@ -60,10 +60,11 @@ def deploy(tree: Path, target: Target, *, endpoint: str | None = None, region: s
         raise DeployError(f"cannot read {tree}: {exc.strerror or exc}") from None
     bucket = Bucket(target, endpoint, region, connections=CONNECTIONS)
     plan = plan_deploy(local, bucket.listing(), everything)
+    sealed = sealed_archives(local)
     if dry_run:
         for group in plan.uploads:
             for path in group:
-                headers = headers_for(path)
+                headers = headers_for(path, path in sealed)
                 show(f"upload {path} ({headers.content_type}; Cache-Control: {headers.cache_control})")
         for path in plan.deletes:
             show(f"delete {path}")
@@ -74,7 +75,7 @@ def deploy(tree: Path, target: Target, *, endpoint: str | None = None, region: s
             "tree and the target, or pass --force")
     if dry_run:
         return DeployReport(plan, 0, 0, dry_run=True)
-    uploaded = _upload(bucket, tree, local, plan, progress)
+    uploaded = _upload(bucket, tree, local, plan, progress, sealed)
     try:
         bucket.delete(plan.deletes)
     except DeployError as exc:
@@ -82,14 +83,15 @@ def deploy(tree: Path, target: Target, *, endpoint: str | None = None, region: s
     return DeployReport(plan, uploaded, len(plan.deletes))
 
 
-def _upload(bucket: Bucket, tree: Path, local: dict[str, LocalFile], plan: Plan, progress: bool) -> int:
+def _upload(bucket: Bucket, tree: Path, local: dict[str, LocalFile], plan: Plan, progress: bool,
+            sealed: frozenset[str]) -> int:
     """Every group of the plan in turn, each file of a group in parallel; the count put."""
     done = 0
     total = plan.upload_count
     with progress_bar(total, "deploying", progress) as advance:
         for group in plan.uploads:
             try:
-                done += _put_group(bucket, tree, local, group, advance)
+                done += _put_group(bucket, tree, local, group, advance, sealed)
             except _Stopped as stopped:
                 done += stopped.done
                 raise DeployError(f"{stopped.reason} ({done:,} of {total:,} files uploaded, nothing deleted; "
@@ -105,14 +107,14 @@ class _Stopped(Exception):
 
 
 def _put_group(bucket: Bucket, tree: Path, local: dict[str, LocalFile], group: Sequence[str],
-               advance: Callable[[int], object]) -> int:
+               advance: Callable[[int], object], sealed: frozenset[str]) -> int:
     def put(path: str) -> None:
         try:
             with open(os.path.join(tree, path), "rb") as file:
                 data = file.read()
         except OSError as exc:
             raise DeployError(f"cannot read {tree / path}: {exc.strerror or exc}") from None
-        bucket.put(path, data, local[path].md5, headers_for(path))
+        bucket.put(path, data, local[path].md5, headers_for(path, path in sealed))
 
     done = 0
     pool = concurrent.futures.ThreadPoolExecutor(CONNECTIONS)
