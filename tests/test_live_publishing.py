@@ -165,6 +165,23 @@ def test_feeds_with_hubs_link_them_and_stay_valid(tmp_path, atom_schema, json_fe
     assert check_feeds_uris_and_text(files) > 0  # the suite's W3C rules
 
 
+def test_the_link_header_names_the_document_a_reader_subscribed_to(tmp_path):
+    """WebSub discovery's rel="self" is the URL the feed's own self link gives: a served
+    query's canonical URL, not its feed's."""
+    from frfeeds.app import create_app
+
+    records = tmp_path / "records"
+    write_record(records, "r.md", record_text(topics=("AI",)))
+    client = create_app({"RECORDS": str(records), "BASE_URL": "https://feeds.example.org", "HUB": HUBS[0],
+                         "RELOAD_INTERVAL": 3600, "CACHE": "off"}).test_client()
+    for path in ("/feeds/all.atom", "/feeds/all.atom?topics=ai"):
+        response = client.get(path)
+        assert response.status_code == 200, path
+        own = ET.fromstring(response.data).find("{http://www.w3.org/2005/Atom}link[@rel='self']").get("href")
+        assert own == f"https://feeds.example.org{path}"
+        assert response.headers["Link"] == f'<{HUBS[0]}>; rel="hub", <{own}>; rel="self"'
+
+
 def test_without_a_hub_no_feed_mentions_one(tmp_path):
     records = tmp_path / "records"
     write_record(records, "r.md", record_text())

@@ -170,7 +170,11 @@ def create_app(test_config: Mapping[str, Any] | None = None, settings: Settings 
         response.headers["Cache-Control"] = (sealed_cache_control if served.sealed
                                              else f"public, max-age={reloader.max_age()}")
         if settings.hub and path.endswith(FORMAT_EXTENSIONS):  # WebSub discovery: subscribable files
-            response.headers["Link"] = link_header(settings.hub, absolute(settings.base_url, path))
+            # rel="self" is the document's own URL: a served query's canonical one (any
+            # other spelling was redirected), as its id and self link say
+            query = request.query_string.decode("utf-8")
+            self_url = absolute(settings.base_url, path) + (f"?{query}" if query else "")
+            response.headers["Link"] = link_header(settings.hub, self_url)
         # in place (it returns self): 304, 412 or 206 as the request's conditions say
         response.make_conditional(request)
         return response
