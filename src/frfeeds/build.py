@@ -44,7 +44,7 @@ def build(
     """
     check_records_folder(settings.records)
     # the one clock of a build: it decides which scheduled stories are published
-    now = settings.now or dt.datetime.now(dt.timezone.utc)
+    now = settings.clock()
     state = state_file(cache_dir, out) if cache_dir is not None else None
     with gc_off(), TreeWriter(out, state, wait=wait, on_wait=on_wait) as tree:
         files = scan_records(settings.records)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import datetime as dt
 import errno
 import logging
 import os
@@ -155,7 +154,7 @@ def _check(args: argparse.Namespace) -> int:
 
     given = {key: getattr(args, ROWS[key].dest) for key in ("records", "include_unpublished")}
     settings = load_settings(os.environ, given, config=args.config)
-    report = check_records(settings, settings.now or dt.datetime.now(dt.timezone.utc))
+    report = check_records(settings, settings.clock())
     _print_report(report, settings.records, f"checked {report.records} records, which make {report.feeds} feeds")
     return EXIT_REJECTED if report.rejected or report.dropped else EXIT_OK
 

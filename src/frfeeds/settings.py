@@ -134,6 +134,12 @@ class Settings:
     #: build (or the app's reload) starts. Set, a build is reproducible at any wall time.
     now: dt.datetime | None = None
 
+    def clock(self) -> dt.datetime:
+        """The time that decides which scheduled stories are published: ``now`` when set,
+        else the time it is. Read once per build, check or reload (never by the pure
+        layers, which are given it)."""
+        return self.now or dt.datetime.now(dt.timezone.utc)
+
     @property
     def render(self) -> RenderSettings:
         """What the renderers read of these settings."""

@@ -124,7 +124,7 @@ class Reloader:
     def now(self) -> dt.datetime:
         """The clock that decides which scheduled stories are published: settings.now
         when set, else the time."""
-        return self.settings.now or dt.datetime.now(dt.timezone.utc)
+        return self.settings.clock()
 
     def due(self) -> bool:
         """Whether a story the tree holds back as scheduled is due: the tree is stale."""
