@@ -23,7 +23,7 @@ def test_exclude_fields_leave_records_out_in_custom_feeds_too():
                                "feeds.custom[0]")
     assert query.exclude_topics == ("ai", "computer-vision") and query.exclude_providers == ("example.com",)
     assert query.canonical() == "exclude_providers=example.com&exclude_topics=ai,computer-vision"
-    assert Query.parse(query.canonical()) == query and bool(query)
+    assert parse_request(query.canonical()).query == query and bool(query)
     unknown = r"^feeds.custom\[0\].exclude_topic: unknown key; did you mean exclude_topics\?"
     with pytest.raises(QueryError, match=unknown):
         Query.from_mapping({"exclude_topic": ["AI"]}, "feeds.custom[0]")

@@ -21,7 +21,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote, unquote
+from urllib.parse import quote
 
 if TYPE_CHECKING:
     from frfeeds.records import Summary
@@ -102,30 +102,13 @@ class Query:
                     raise QueryError(f"{_at(where, name)}: {exc}") from None
         return cls(**values)
 
-    @classmethod
-    def parse(cls, text: str, where: str = "") -> Query:
-        """A query from its canonical form (``topics=ai,azure&min_quality=60``)."""
-        mapping: dict[str, Any] = {}
-        for part in filter(None, text.split("&")):
-            key, _, value = part.partition("=")
-            key = unquote(key)
-            if key in mapping:
-                raise QueryError(f"{_at(where, key)}: given twice")
-            if key in LIST_FIELDS:
-                mapping[key] = [unquote(item) for item in value.split(",")]
-            elif key == "min_quality":
-                mapping[key] = int(value) if re.fullmatch(r"-?\d{1,7}", value) else unquote(value)
-            else:
-                mapping[key] = unquote(value)
-        return cls.from_mapping(mapping, where)
-
     def matches(self, summary: Summary, now: dt.datetime) -> bool:
         """Whether the record is selected: every field given holds (any of its values)."""
         if self.topics and not any(topic.slug in self.topics for topic in summary.topics):
             return False
         if self.providers and summary.provider.domain not in self.providers:
             return False
-        if self.types and (summary.type is None or _type_slug(summary.type) not in self.types):
+        if self.types and (summary.type is None or type_slug(summary.type) not in self.types):
             return False
         if self.exclude_topics and any(topic.slug in self.exclude_topics for topic in summary.topics):
             return False
@@ -298,7 +281,7 @@ def _texts(value: object, convert: Callable[[str], str]) -> tuple[str, ...]:
 def _type(value: object) -> str:
     if not isinstance(value, str):
         raise ValueError(f"must be text, not {_kind(value)}")
-    slug = _type_slug(value)
+    slug = type_slug(value)
     if not slug:
         raise ValueError("has no letters or digits")
     return slug
@@ -330,16 +313,13 @@ _PARSERS = {
 
 
 @functools.lru_cache(maxsize=256)
-def _type_slug(value: str) -> str:
+def type_slug(value: str) -> str:
     """A record's type as a slug, as Atom's category term spells it: a handful of
     distinct values across a corpus, so slugified once each."""
     from frfeeds.clean import slugify
 
     return slugify(value)
 
-
-#: A record's type as queries and Atom categories name it (``Video`` -> ``video``).
-type_slug = _type_slug
 
 
 def _kind(value: object) -> str:
