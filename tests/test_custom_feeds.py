@@ -189,16 +189,15 @@ def site(tmp_path) -> Path:
 
 @pytest.fixture
 def rendered(monkeypatch) -> list[str]:
-    """The paths of the feeds each build renders: the real render_feeds, watched."""
+    """The paths of the feeds each build renders: the real render_documents, watched."""
     paths: list[str] = []
-    real = frfeeds.plan.render_feeds
+    real = frfeeds.plan.render_documents
 
-    def watched(inputs, work, workers=1):
-        work = list(work)
-        paths.extend(feed.path for feeds, _ in work for feed in feeds)
-        return real(inputs, work, workers)
+    def watched(inputs, documents, fetch, workers=1):
+        paths.extend(feed.path for feed in documents)
+        return real(inputs, documents, fetch, workers)
 
-    monkeypatch.setattr(frfeeds.plan, "render_feeds", watched)
+    monkeypatch.setattr(frfeeds.plan, "render_documents", watched)
     return paths
 
 

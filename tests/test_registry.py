@@ -61,9 +61,14 @@ def test_a_page_the_registry_does_not_know_is_an_error_not_opml(monkeypatch, tmp
     assert not (tmp_path / "out").exists()
 
 
-def json_as_atom(feed, records, contents, inputs):
+def json_as_atom(feed, inputs):
     """A renderer of the JSON row that makes the Atom file instead."""
-    return {f"{feed.path}.atom": b"<feed/>"}
+    return {f"{feed.path}.atom": frfeeds.render.outputs.Frame(b"<feed>", b"</feed>")}
+
+
+def json_items_as_atom(records, contents, inputs):
+    """An entries renderer of the JSON row that makes Atom fragments instead."""
+    return {"atom": [b"<entry/>" for _ in records]}
 
 
 def test_a_feed_renderer_making_other_files_than_its_rows_is_an_error(monkeypatch, tmp_path):
@@ -73,6 +78,16 @@ def test_a_feed_renderer_making_other_files_than_its_rows_is_an_error(monkeypatc
     with pytest.raises(RegistryError, match=r"a renderer made \['feeds/all.atom'\] of feeds/all, where the registry "
                                             r"expects \['feeds/all.json'\]"):
         build_tree(tmp_path / "out", settings(tmp_path / "cache"), tmp_path / "cache")
+
+
+def test_an_entries_renderer_making_other_rows_than_its_own_is_an_error(monkeypatch, tmp_path):
+    rows = tuple(dataclasses.replace(row, entries=f"{__name__}:json_items_as_atom") if row.name == "json" else row
+                 for row in FEED_OUTPUTS)
+    monkeypatch.setattr(frfeeds.render.outputs, "FEED_OUTPUTS", rows)
+    with pytest.raises(RegistryError, match=r"an entries renderer made \['atom'\] for \d+ records, where the registry "
+                                            r"expects \['json'\]"):
+        build_tree(tmp_path / "out", settings(tmp_path / "cache"), tmp_path / "cache")
+    assert not (tmp_path / "out").exists()
 
 
 def test_a_renderer_the_registry_names_must_exist():

@@ -26,6 +26,8 @@ from frfeeds.workers import gc_off
 from frfeeds.write.writer import Manifest, TreeError, TreeWriter, state_file
 
 log = logging.getLogger("frfeeds")
+#: Fewer entries than this to render are rendered in this process (a pool costs more).
+RENDER_POOL_MIN_ENTRIES = 2_000
 
 def build(
     out: Path,
@@ -78,7 +80,7 @@ def build(
 def _write(tree: TreeWriter, settings: Settings, cache: ParseCache | None, files: list[RecordFile], key: str,
            progress: bool, now: dt.datetime) -> BuildReport:
     # imported only now: the no-change path needs no YAML, feedgen or lxml
-    from frfeeds.plan import PAGES, batches, entry_paths, feed_paths, plan_site, render_feeds, render_page
+    from frfeeds.plan import PAGES, feed_paths, plan_site, render_documents, render_page
     from frfeeds.progress import progress_bar
     from frfeeds.read.loader import load_records
     from frfeeds.report import report_of
@@ -96,12 +98,12 @@ def _write(tree: TreeWriter, settings: Settings, cache: ParseCache | None, files
                 tree.keep(path)
         else:
             stale.append(feed)
-    # the details of what will be rendered are read here (the cache, or a parse), a batch
+    # the details of what will be rendered are read here (the cache, or a parse), a chunk
     # at a time: rendering itself reads no file
-    work = batches(stale)
-    fetched = ((feeds, loaded.encoded(entry_paths(feeds))) for feeds in work)
+    entries = sum(len(feed.entries) for feed in stale)
     with progress_bar(len(stale), "rendering", progress) as advance:
-        for feed_files in render_feeds(plan.render, fetched, workers=cores() if len(work) >= 4 else 1):
+        for _, feed_files in render_documents(plan.render, stale, loaded.encoded,
+                                              workers=cores() if entries >= RENDER_POOL_MIN_ENTRIES else 1):
             for path, data in feed_files.items():
                 tree.put(path, data)
             advance(1)

@@ -14,7 +14,8 @@ import datetime as dt
 import hashlib
 import heapq
 import marshal
-from collections.abc import Iterable, Iterator, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -26,8 +27,10 @@ from frfeeds.records import Record, Summary
 from frfeeds.render.content import entry_html
 from frfeeds.render.outputs import (
     SITE_PAGES,
+    Frame,
     RegistryError,
     document_outputs,
+    entry_renderers,
     feed_files,
     feed_renderers,
     renderer,
@@ -43,8 +46,15 @@ PAGES = tuple(output.name for output in SITE_PAGES)
 RENDER_BATCH = 100
 #: At most this many entries in a batch (but for its first feed): 100 heads of 50.
 BATCH_ENTRIES = 5_000
+#: Feeds whose frames a worker makes in one task.
+FRAME_BATCH = 50
+#: Records whose fragments a worker makes in one task.
+PARTS_CHUNK = 250
 #: (summary, details) bytes of full records by path: what rendering a batch needs.
 Encoded = dict[str, tuple[bytes, bytes]]
+#: An entry's fragment by output row name (``atom``: its ``<entry>``): made once, used
+#: in every document that holds the entry.
+Parts = dict[str, bytes]
 
 
 @dataclass(frozen=True)
@@ -124,14 +134,14 @@ def feed_paths(feed: Feed) -> list[str]:
     return feed_files(feed.path, feed.archive)
 
 
-def batches(feeds: Sequence[Feed]) -> list[Sequence[Feed]]:
+def batches(feeds: Sequence[Feed], size: int = RENDER_BATCH) -> list[Sequence[Feed]]:
     """Feeds in batches of RENDER_BATCH, in order, each of at most BATCH_ENTRIES entries
     but for its first feed: archive documents hold more entries than heads, and a
     batch's records are all fetched, sent and decoded at once."""
     made: list[Sequence[Feed]] = []
     start = entries = 0
     for index, feed in enumerate(feeds):
-        if index > start and (index - start == RENDER_BATCH or entries + len(feed.entries) > BATCH_ENTRIES):
+        if index > start and (index - start == size or entries + len(feed.entries) > BATCH_ENTRIES):
             made.append(feeds[start:index])
             start, entries = index, 0
         entries += len(feed.entries)
@@ -143,12 +153,7 @@ def batches(feeds: Sequence[Feed]) -> list[Sequence[Feed]]:
 def render_feeds(inputs: RenderSettings, work: Iterable[tuple[Sequence[Feed], Encoded]],
                  workers: int = 1) -> Iterator[dict[str, bytes]]:
     """The files of each feed, one feed at a time, in order, from batches of feeds each
-    with its entries' details. With workers > 1, worker processes render the batches.
-
-    The workers are started fresh (spawned), each batch sent with the encoded records it
-    needs: forked from this process after a load, every worker would map the whole heap
-    (100,000 summaries and more) and the build's summed RSS would count it three times.
-    """
+    with its entries' details (the served tree's way: a few feeds at a time)."""
     if workers < 2:
         for feeds, encoded in work:
             yield from render_batch(inputs, feeds, decode_records(encoded))
@@ -158,32 +163,124 @@ def render_feeds(inputs: RenderSettings, work: Iterable[tuple[Sequence[Feed], En
             yield from rendered
 
 
-def render_batch(inputs: RenderSettings, feeds: Sequence[Feed], records: dict[str, Record]) -> list[dict[str, bytes]]:
-    """Each feed document's files (in FEED_OUTPUTS order; an archive's formats only),
-    each renderer of the registry called once per document; records holds every entry's
-    full record."""
+def render_documents(inputs: RenderSettings, documents: Sequence[Feed], fetch: Callable[[list[str]], Encoded],
+                     workers: int = 1) -> Iterator[tuple[Feed, dict[str, bytes]]]:
+    """The files of each document, in order, each entry's fragments made once for all
+    the documents that hold it (``Parts``), the documents' frames apart; ``fetch``
+    gives the encoded details of records by path. With workers > 1, a pool of worker
+    processes makes both, and this process joins them.
+
+    Each entry's parts are dropped once the last document holding it is joined."""
+    wanted = _wanted(documents)
+    uses = Counter(entry.path for feed in documents for entry in feed.entries)
+    paths = list(wanted)
+    chunks = [paths[start:start + PARTS_CHUNK] for start in range(0, len(paths), PARTS_CHUNK)]
+    parts: dict[str, Parts] = {}
+    frames: dict[str, Frame] = {}
+    if workers < 2:
+        for chunk in chunks:
+            parts.update(make_parts(inputs, decode_records(fetch(chunk)), wanted))
+        for batch in batches(documents):
+            for made in make_frames(inputs, batch):
+                frames.update(made)
+    else:
+        with gc_paused(), process_pool(workers) as pool:
+            waiting = [pool.submit(_parts_in_worker, (inputs, fetch(chunk), {path: wanted[path] for path in chunk}))
+                       for chunk in chunks]
+            framing = [pool.submit(_frames_in_worker, (inputs, batch)) for batch in batches(documents, FRAME_BATCH)]
+            for future in waiting:
+                parts.update(future.result())
+            for frames_future in framing:
+                for made in frames_future.result():
+                    frames.update(made)
+    for feed in documents:
+        yield feed, assemble(feed, frames, parts)
+        for entry in feed.entries:
+            uses[entry.path] -= 1
+            if not uses[entry.path]:
+                del parts[entry.path]
+
+
+def _wanted(documents: Iterable[Feed]) -> dict[str, frozenset[str]]:
+    """Record path -> the rows whose fragment of it some document needs (an archive
+    has no page), in the order the documents first hold them."""
+    wanted: dict[str, frozenset[str]] = {}
+    for feed in documents:
+        rows = frozenset(output.name for output in document_outputs(feed.archive))
+        for entry in feed.entries:
+            held = wanted.get(entry.path)
+            wanted[entry.path] = rows if held is None or held == rows else held | rows
+    return wanted
+
+
+def make_parts(inputs: RenderSettings, records: Mapping[str, Record],
+               wanted: Mapping[str, frozenset[str]]) -> dict[str, Parts]:
+    """The fragments of each record that ``wanted`` names, by row: each entries renderer
+    of the registry called once, with every record some of its rows need."""
     html = {path: entry_html(record) for path, record in records.items()}  # once per record, every format
-    rendered = []
+    parts: dict[str, Parts] = {path: {} for path in records}
+    for render, rows in entry_renderers():
+        names = {row.name for row in rows}
+        chosen = [path for path in records if not names.isdisjoint(wanted[path])]
+        if not chosen:
+            continue
+        made = render([records[path] for path in chosen], [html[path] for path in chosen], inputs)
+        if set(made) != names or any(len(fragments) != len(chosen) for fragments in made.values()):
+            raise RegistryError(f"an entries renderer made {sorted(made)} for {len(chosen)} records, where the "
+                                f"registry expects {sorted(names)}, one fragment per record")
+        for name, fragments in made.items():
+            for path, fragment in zip(chosen, fragments, strict=True):
+                parts[path][name] = fragment
+    return parts
+
+
+def make_frames(inputs: RenderSettings, feeds: Sequence[Feed]) -> list[dict[str, Frame]]:
+    """Each document's frames by file (in FEED_OUTPUTS order; an archive's formats only),
+    each frame renderer of the registry called once per document."""
+    made_all = []
     for feed in feeds:
-        entries = [records[entry.path] for entry in feed.entries]
-        contents = [html[entry.path] for entry in feed.entries]
-        files: dict[str, bytes] = {}
-        outputs = document_outputs(feed.archive)
-        for render, rows in feed_renderers(outputs):
-            made = render(feed, entries, contents, inputs)
+        frames: dict[str, Frame] = {}
+        for render, rows in feed_renderers(document_outputs(feed.archive)):
+            made = render(feed, inputs)
             expected = {row.file(feed.path) for row in rows}
             if set(made) != expected:
                 raise RegistryError(f"a renderer made {sorted(made)} of {feed.path}, where the registry "
                                     f"expects {sorted(expected)}")
-            files.update(made)
-        rendered.append({output.file(feed.path): files[output.file(feed.path)] for output in outputs})
-    return rendered
+            frames.update(made)
+        made_all.append(frames)
+    return made_all
+
+
+def assemble(feed: Feed, frames: Mapping[str, Frame], parts: Mapping[str, Parts]) -> dict[str, bytes]:
+    """A document's files: each frame with the feed's entries' fragments of its row."""
+    return {output.file(feed.path): frames[output.file(feed.path)].join([parts[entry.path][output.name]
+                                                                          for entry in feed.entries])
+            for output in document_outputs(feed.archive)}
+
+
+def render_batch(inputs: RenderSettings, feeds: Sequence[Feed], records: dict[str, Record]) -> list[dict[str, bytes]]:
+    """Each feed document's files (in FEED_OUTPUTS order; an archive's formats only);
+    records holds every entry's full record."""
+    parts = make_parts(inputs, records, _wanted(feeds))
+    return [assemble(feed, frames, parts) for feed, frames in zip(feeds, make_frames(inputs, feeds), strict=True)]
 
 
 def _render_in_worker(payload: tuple[RenderSettings, Sequence[Feed], Encoded]) -> list[dict[str, bytes]]:
     inputs, feeds, encoded = payload
     with gc_paused():
         return render_batch(inputs, feeds, decode_records(encoded))
+
+
+def _parts_in_worker(payload: tuple[RenderSettings, Encoded, dict[str, frozenset[str]]]) -> dict[str, Parts]:
+    inputs, encoded, wanted = payload
+    with gc_paused():
+        return make_parts(inputs, decode_records(encoded), wanted)
+
+
+def _frames_in_worker(payload: tuple[RenderSettings, Sequence[Feed]]) -> list[dict[str, Frame]]:
+    inputs, feeds = payload
+    with gc_paused():
+        return make_frames(inputs, feeds)
 
 
 def render_page(plan: Plan, path: str, newest: Encoded) -> bytes:

@@ -12,15 +12,14 @@ from frfeeds.render.content import original_url
 from frfeeds.render.hublinks import json_hubs
 from frfeeds.render.links import document_url, rfc3339
 from frfeeds.render.masthead import masthead
-from frfeeds.render.outputs import feed_file
+from frfeeds.render.outputs import Frame, feed_file
 from frfeeds.settings import RenderSettings
 
 VERSION = "https://jsonfeed.org/version/1.1"
 
 
-def render_json(feed: Feed, records: Sequence[Record], contents: Sequence[str],
-                settings: RenderSettings) -> dict[str, bytes]:
-    """The feed's JSON file; ``contents`` holds each record's entry HTML, in order."""
+def render_json(feed: Feed, settings: RenderSettings) -> dict[str, Frame]:
+    """The feed's JSON file around its items: ``items`` is its last member."""
     path = feed_file(feed.path, "json")
     head, site = masthead(feed, settings), settings.site
     document: dict[str, Any] = {
@@ -42,9 +41,18 @@ def render_json(feed: Feed, records: Sequence[Record], contents: Sequence[str],
     if site.author:
         document["authors"] = [{"name": site.author, **({"url": site.url} if site.url else {})}]
     document["language"] = site.language
-    document["items"] = [_item(record, html, settings) for record, html in zip(records, contents, strict=True)]
-    text = json.dumps(document, ensure_ascii=False, separators=(",", ":"))  # compact: the C encoder
-    return {path: (text + "\n").encode("utf-8")}
+    text = _dumps(document)
+    return {path: Frame(f'{text[:-1]},"items":['.encode(), b"]}\n", b",")}
+
+
+def json_items(records: Sequence[Record], contents: Sequence[str], settings: RenderSettings) -> dict[str, list[bytes]]:
+    """Each record's JSON Feed item; ``contents`` holds each record's entry HTML."""
+    return {"json": [_dumps(_item(record, html, settings)).encode() for record, html in zip(records, contents,
+                                                                                             strict=True)]}
+
+
+def _dumps(value: dict[str, Any]) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))  # compact: the C encoder
 
 
 def _item(record: Record, html: str, settings: RenderSettings) -> dict[str, Any]:

@@ -13,14 +13,22 @@ module imports none of the renderers that read it. A row whose renderer cannot b
 found fails the first render loudly (``RegistryError``); an unknown page is an error,
 never another page's bytes.
 
-Renderer signatures:
+A feed output is made in two parts, so that an entry sitting in many feeds (the all
+feed, its topics', its provider's, their archives) is rendered once per format, not once
+per feed:
 
-- a feed output's: ``(feed, records, contents, inputs) -> {path: bytes}`` with the
-  feed's entries as full records, their entry HTML, and the RenderSettings; one call
-  may make several rows' files (Atom and RSS come from one feedgen object): rows that
-  name the same renderer are rendered by one call, which must return exactly their files;
-- a site page's: ``(feeds, newest, inputs) -> bytes``, with every feed of the plan and
-  the newest stories as full records.
+- its entries renderer, ``(records, contents, inputs) -> {row name: [bytes, ...]}``:
+  the fragment of each record (its Atom ``<entry>``, RSS ``<item>``, JSON Feed item,
+  page ``<article>``) as it sits in any document of the row, from the full records,
+  their entry HTML and the RenderSettings;
+- its renderer, ``(feed, inputs) -> {path: Frame}``: the document around the
+  entries (``Frame``), from the feed alone; the file is the frame's prefix, the feed's
+  entries' fragments joined by its separator, and its suffix (``Frame.join``).
+
+One call may make several rows' parts (Atom and RSS come from one feedgen object):
+rows that name the same renderer are rendered by one call, which must return exactly
+their rows. A site page's renderer is ``(feeds, newest, inputs) -> bytes``, with every
+feed of the plan and the newest stories as full records.
 """
 
 from __future__ import annotations
@@ -51,8 +59,11 @@ class Output:
     media_type: str
     #: What people call it: ``Atom``, ``JSON Feed``.
     label: str
-    #: ``"module:function"``, imported on first use.
+    #: ``"module:function"``, imported on first use: a site page's bytes, or a feed
+    #: output's frames.
     renderer: str
+    #: ``"module:function"`` of a feed output: its entries' fragments.
+    entries: str = ""
 
     def file(self, feed_path: str) -> str:
         """The file this output makes of a feed: ``feeds/ai`` -> ``feeds/ai.atom``."""
@@ -60,10 +71,14 @@ class Output:
 
 
 FEED_OUTPUTS: tuple[Output, ...] = (
-    Output("format", "atom", "atom", "application/atom+xml", "Atom", "frfeeds.render.syndication:render_atom_rss"),
-    Output("format", "rss", "rss", "application/rss+xml", "RSS", "frfeeds.render.syndication:render_atom_rss"),
-    Output("format", "json", "json", "application/feed+json", "JSON Feed", "frfeeds.render.jsonfeed:render_json"),
-    Output("page", "page", "html", "text/html", "Page", "frfeeds.render.pages:render_feed_page"),
+    Output("format", "atom", "atom", "application/atom+xml", "Atom", "frfeeds.render.syndication:render_atom_rss",
+           "frfeeds.render.syndication:atom_rss_entries"),
+    Output("format", "rss", "rss", "application/rss+xml", "RSS", "frfeeds.render.syndication:render_atom_rss",
+           "frfeeds.render.syndication:atom_rss_entries"),
+    Output("format", "json", "json", "application/feed+json", "JSON Feed", "frfeeds.render.jsonfeed:render_json",
+           "frfeeds.render.jsonfeed:json_items"),
+    Output("page", "page", "html", "text/html", "Page", "frfeeds.render.pages:render_feed_page",
+           "frfeeds.render.pages:page_entries"),
 )
 SITE_PAGES: tuple[Output, ...] = (
     Output("site", "index.html", "html", "text/html", "Index", "frfeeds.render.pages:render_index"),
@@ -118,14 +133,36 @@ def media_type(path: str) -> str:
         raise RegistryError(f"{path!r}: no output of the registry has the extension {extension!r}") from None
 
 
-def feed_renderers(outputs: tuple[Output, ...] = FEED_OUTPUTS) -> list[tuple[Callable[..., dict[str, bytes]],
+@dataclass(frozen=True, slots=True)
+class Frame:
+    """A feed output's file but its entries: ``prefix``, the entries' fragments joined
+    by ``separator``, ``suffix``."""
+
+    prefix: bytes
+    suffix: bytes
+    separator: bytes = b""
+
+    def join(self, fragments: list[bytes]) -> bytes:
+        return self.prefix + self.separator.join(fragments) + self.suffix
+
+
+def feed_renderers(outputs: tuple[Output, ...] = FEED_OUTPUTS) -> list[tuple[Callable[..., dict[str, Frame]],
                                                                            tuple[Output, ...]]]:
-    """Each distinct renderer of outputs (FEED_OUTPUTS by default) once, with the rows it
-    makes, in table order."""
+    """Each distinct frame renderer of outputs (FEED_OUTPUTS by default) once, with the
+    rows it makes, in table order."""
+    return [(renderer(name), rows) for name, rows in _grouped(outputs, "renderer")]
+
+
+def entry_renderers() -> list[tuple[Callable[..., dict[str, list[bytes]]], tuple[Output, ...]]]:
+    """Each distinct entries renderer of FEED_OUTPUTS once, with the rows it makes, in table order."""
+    return [(renderer(name), rows) for name, rows in _grouped(FEED_OUTPUTS, "entries")]
+
+
+def _grouped(outputs: tuple[Output, ...], attribute: str) -> list[tuple[str, tuple[Output, ...]]]:
     grouped: dict[str, list[Output]] = {}
     for output in outputs:
-        grouped.setdefault(output.renderer, []).append(output)
-    return [(renderer(name), tuple(rows)) for name, rows in grouped.items()]
+        grouped.setdefault(getattr(output, attribute), []).append(output)
+    return [(name, tuple(rows)) for name, rows in grouped.items()]
 
 
 def load_renderers() -> None:
@@ -133,6 +170,8 @@ def load_renderers() -> None:
     RegistryError at once for a row without one, and no module read on a first request."""
     for output in FEED_OUTPUTS + SITE_PAGES:
         renderer(output.renderer)
+    for output in FEED_OUTPUTS:
+        renderer(output.entries)
 
 
 @functools.cache

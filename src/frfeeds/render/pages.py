@@ -17,18 +17,22 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from markupsafe import Markup
+
 from frfeeds.archive import archive_number, archive_path, newest_archive
 from frfeeds.catalog import Feed
 from frfeeds.records import Record
 from frfeeds.render.links import document_url, rfc3339
 from frfeeds.render.masthead import masthead
-from frfeeds.render.outputs import FORMATS, PAGE
+from frfeeds.render.outputs import FORMATS, PAGE, Frame
 from frfeeds.settings import RenderSettings
 
 if TYPE_CHECKING:  # Jinja2 is imported on first use
     from jinja2 import Environment, Template
 
 TEMPLATES = Path(__file__).with_name("templates")
+#: Where a feed's page frame is cut (no template writes a NUL).
+_ENTRIES_MARK = "\x00entries\x00"
 #: The index page's sections, in order; a kind not named here goes under the last heading.
 SECTIONS = (("all", "Everything"), ("custom", "Custom feeds"), ("topic", "Topics"), ("provider", "Providers"))
 OTHER_SECTION = "More feeds"
@@ -47,17 +51,18 @@ class Link:
     title: str = ""
 
 
-def render_feed_page(feed: Feed, records: Sequence[Record], contents: Sequence[str],
-                     settings: RenderSettings) -> dict[str, bytes]:
-    """``{"feeds/ai.html": ...}``: the feed's title, icon and description, its three
-    subscribe links, and its entries (``records``, in order)."""
+def render_feed_page(feed: Feed, settings: RenderSettings) -> dict[str, Frame]:
+    """``{"feeds/ai.html": Frame}``: the feed's title, icon and description, its three
+    subscribe links, and around its entries (page_entries)."""
     head = masthead(feed, settings)
     name = feed.path.rsplit("/", 1)[-1]
     # a served query's page: subscribe to its first page (its selection, newest first)
     first = next((link.query for link in feed.links if link.rel == "first"), feed.url_query)
     suffix = f"?{first}" if first else ""
+    # the entries go where the mark is; a feed without any says so there
+    entries = Markup(_ENTRIES_MARK) if feed.entries else Markup(_template("entries.html").render(entries=()))
     page = _template("feed.html").render(
-        site=settings.site, feed=feed, head=head, entries=records,
+        site=settings.site, feed=feed, head=head, entries_html=entries,
         root="../" * feed.path.count("/"), description=feed.description, icon=head.icon,
         alternates=_alternates(feed, head.title, settings),
         subscribe=[Link(output.file(name) + suffix, output.label, output.media_type) for output in FORMATS],
@@ -66,7 +71,17 @@ def render_feed_page(feed: Feed, records: Sequence[Record], contents: Sequence[s
         form_action=PAGE.file(name),
         archives=_archives(feed),
     )
-    return {PAGE.file(feed.path): page.encode("utf-8")}
+    prefix, mark, suffix = page.partition(_ENTRIES_MARK)
+    if feed.entries and not mark:
+        raise ValueError("feed.html does not write entries_html")
+    return {PAGE.file(feed.path): Frame(prefix.encode(), suffix.encode())}
+
+
+def page_entries(records: Sequence[Record], contents: Sequence[str],
+                 settings: RenderSettings) -> dict[str, list[bytes]]:
+    """Each record's ``<article>`` of a feed's page (entries.html, one entry at a time)."""
+    template = _template("entries.html")
+    return {"page": [template.render(entries=(record,)).encode() for record in records]}
 
 
 def _archives(feed: Feed) -> dict[str, Any] | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from html import escape
 
@@ -14,7 +15,7 @@ from frfeeds.render.content import original_url
 from frfeeds.render.entrylinks import EntryLinksEntryExtension, EntryLinksExtension
 from frfeeds.render.links import absolute, document_url
 from frfeeds.render.masthead import Masthead, masthead
-from frfeeds.render.outputs import FORMAT_BY_NAME
+from frfeeds.render.outputs import FORMAT_BY_NAME, Frame
 from frfeeds.settings import RenderSettings
 
 GENERATOR = "frfeeds"
@@ -22,15 +23,19 @@ GENERATOR = "frfeeds"
 TYPE_SCHEME = "types/"
 
 
-def render_atom_rss(feed: Feed, records: Sequence[Record], contents: Sequence[str],
-                    settings: RenderSettings) -> dict[str, bytes]:
-    """``{"feeds/ai.atom": ..., "feeds/ai.rss": ...}`` from one feedgen object.
+#: Where entries start and where the last ends, in feedgen's pretty-printed documents:
+#: Atom's ``<entry>`` elements are the feed's last children, RSS's ``<item>`` the
+#: channel's. ("<" in text and attributes is always escaped, so these are tags.)
+ENTRY_START = {"atom": b"\n  <entry>", "rss": b"\n    <item>"}
+ENTRIES_END = {"atom": b"\n</feed>", "rss": b"\n  </channel>"}
+_ENTRIES_DATE = dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc)
 
-    ``records`` are the feed's entries, in order, as full records; ``contents`` their
-    entry HTML.
-    """
+
+def render_atom_rss(feed: Feed, settings: RenderSettings) -> dict[str, Frame]:
+    """``{"feeds/ai.atom": Frame, "feeds/ai.rss": Frame}`` from one feedgen object: each
+    document with no entries, cut where feedgen puts them (after every other child)."""
     head = masthead(feed, settings)
-    generator = _feed_generator(feed, head, records, settings, contents)
+    generator = _feed_generator(feed, head, settings)
     out = {}
     for fmt, to_bytes in (("atom", generator.atom_str), ("rss", generator.rss_str)):
         output = FORMAT_BY_NAME[fmt]
@@ -55,17 +60,52 @@ def render_atom_rss(feed: Feed, records: Sequence[Record], contents: Sequence[st
             # after the Atom file: feedgen's image() sets Atom's logo too, and an RSS
             # <image> may fall back on the icon where Atom keeps its logo for a wide one
             generator.image(url=head.image, title=head.title, link=head.home)
-        out[path] = to_bytes(pretty=True)
+        document: bytes = to_bytes(pretty=True)
+        cut = document.rindex(ENTRIES_END[fmt]) + 1
+        out[path] = Frame(document[:cut], document[cut:])
     return out
 
 
-def _feed_generator(feed: Feed, head: Masthead, records: Sequence[Record], settings: RenderSettings,
-                    contents: Sequence[str]) -> FeedGenerator:
-    site = settings.site
+def atom_rss_entries(records: Sequence[Record], contents: Sequence[str],
+                     settings: RenderSettings) -> dict[str, list[bytes]]:
+    """Each record's Atom ``<entry>`` and RSS ``<item>``, as they sit in any feed
+    document (indented, with a line break after): feedgen writes them all into one
+    document of each format, which is cut at the entries."""
+    generator = _generator()
+    generator.id("urn:frfeeds:entries")
+    generator.title("entries")
+    generator.link(href="urn:frfeeds:entries")
+    generator.description("entries")
+    generator.updated(_ENTRIES_DATE)
+    for record, html in zip(records, contents, strict=True):
+        _add_entry(generator, record, html, settings)
+    return {fmt: _cut(document, fmt, len(records))
+            for fmt, document in (("atom", generator.atom_str(pretty=True)), ("rss", generator.rss_str(pretty=True)))}
+
+
+def _cut(document: bytes, fmt: str, count: int) -> list[bytes]:
+    start, end = ENTRY_START[fmt], document.rfind(ENTRIES_END[fmt])
+    starts = []
+    at = document.find(start)
+    while at != -1:
+        starts.append(at + 1)
+        at = document.find(start, at + 1)
+    if len(starts) != count or (starts and end < starts[-1]):
+        raise ValueError(f"feedgen wrote {len(starts)} {fmt} entries for {count} records")
+    return [document[begin:following] for begin, following in zip(starts, [*starts[1:], end + 1], strict=True)]
+
+
+def _generator() -> FeedGenerator:
     generator = FeedGenerator()
     generator.load_extension("media")
     generator.load_extension("dc", atom=False, rss=True)
     generator.register_extension("links", EntryLinksExtension, EntryLinksEntryExtension)
+    return generator
+
+
+def _feed_generator(feed: Feed, head: Masthead, settings: RenderSettings) -> FeedGenerator:
+    site = settings.site
+    generator = _generator()
     generator.title(head.title)
     generator.subtitle(feed.description)
     generator.generator(GENERATOR)  # no version: upgrading must not change every byte
@@ -78,8 +118,6 @@ def _feed_generator(feed: Feed, head: Masthead, records: Sequence[Record], setti
         generator.dc.dc_creator(site.author)
     if site.rights:
         generator.rights(site.rights)  # Atom <rights>, RSS <copyright>
-    for record, html in zip(records, contents, strict=True):
-        _add_entry(generator, record, html, settings)
     return generator
 
 
