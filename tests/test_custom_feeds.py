@@ -19,7 +19,7 @@ import pytest
 import yaml
 from helpers import build, check_tree_valid, run_cli, shared_path, tree
 
-import frfeeds.plan
+import frfeeds.rendering
 from frfeeds.app import create_app
 
 #: Builds the whole real corpus.
@@ -191,13 +191,13 @@ def site(tmp_path) -> Path:
 def rendered(monkeypatch) -> list[str]:
     """The paths of the feeds each build renders: the real render_documents, watched."""
     paths: list[str] = []
-    real = frfeeds.plan.render_documents
+    real = frfeeds.rendering.render_documents
 
-    def watched(inputs, documents, fetch, workers=1):
+    def watched(inputs, documents, fetch, target, pool=None):
         paths.extend(feed.path for feed in documents)
-        return real(inputs, documents, fetch, workers)
+        return real(inputs, documents, fetch, target, pool)
 
-    monkeypatch.setattr(frfeeds.plan, "render_documents", watched)
+    monkeypatch.setattr(frfeeds.rendering, "render_documents", watched)
     return paths
 
 

@@ -26,8 +26,8 @@ from frfeeds.workers import gc_off
 from frfeeds.write.writer import Manifest, TreeError, TreeWriter, state_file
 
 log = logging.getLogger("frfeeds")
-#: Fewer entries than this to render are rendered in this process (a pool costs more).
-RENDER_POOL_MIN_ENTRIES = 2_000
+#: Fewer records than this to render are rendered in this process (a pool costs more).
+RENDER_POOL_MIN_ENTRIES = 1_000
 
 def build(
     out: Path,
@@ -80,41 +80,44 @@ def build(
 def _write(tree: TreeWriter, settings: Settings, cache: ParseCache | None, files: list[RecordFile], key: str,
            progress: bool, now: dt.datetime) -> BuildReport:
     # imported only now: the no-change path needs no YAML, feedgen or lxml
-    from frfeeds.plan import PAGES, feed_paths, plan_site, render_documents, render_page
+    from frfeeds.plan import PAGES, feed_paths, load_rendering, plan_site, render_page
     from frfeeds.progress import progress_bar
     from frfeeds.read.loader import load_records
+    from frfeeds.rendering import Target, render_documents
     from frfeeds.report import report_of
-    from frfeeds.workers import cores
+    from frfeeds.workers import Workers, cores
 
-    with progress_bar(len(files), "parsing", progress) as advance:
-        loaded = load_records(settings.records, cache, files, progress=advance)
-    plan = plan_site(settings, loaded.summaries, now)
-    previous = tree.manifest.digests if tree.manifest else {}
-    stale = []
-    for feed in plan.documents:  # the feeds and their archive documents, each by its own digest
-        paths = feed_paths(feed)
-        if previous.get(feed.path) == plan.digests[feed.path] and all(map(tree.unchanged, paths)):
-            for path in paths:
+    with Workers(cores(), prepare=load_rendering) as workers:
+        with progress_bar(len(files), "parsing", progress) as advance:
+            loaded = load_records(settings.records, cache, files, progress=advance, pool=workers.pool)
+        plan = plan_site(settings, loaded.summaries, now)
+        previous = tree.manifest.digests if tree.manifest else {}
+        stale = []
+        for feed in plan.documents:  # the feeds and their archive documents, each by its own digest
+            paths = feed_paths(feed)
+            if previous.get(feed.path) == plan.digests[feed.path] and all(map(tree.unchanged, paths)):
+                for path in paths:
+                    tree.keep(path)
+            else:
+                stale.append(feed)
+        # the details of what will be rendered are read here (the cache, or a parse), a chunk
+        # at a time: rendering itself reads no file
+        entries = len({entry.path for feed in stale for entry in feed.entries})
+        pool = workers.pool() if workers.size > 1 and entries >= RENDER_POOL_MIN_ENTRIES else None
+        target = Target(tree.out, tree.stage())
+        with progress_bar(len(stale), "rendering", progress) as advance:
+            for _, staged in render_documents(plan.render, stale, loaded.encoded, target, pool):
+                for path, kept in staged:
+                    tree.record(path, kept)
+                advance(1)
+        pages = [path for path in PAGES
+                 if not (tree.manifest and tree.manifest.pages == plan.pages_digest and tree.unchanged(path))]
+        newest = loaded.encoded(entry.path for entry in plan.newest) if pages else {}
+        for path in PAGES:
+            if path in pages:
+                tree.put(path, render_page(plan, path, newest))
+            else:
                 tree.keep(path)
-        else:
-            stale.append(feed)
-    # the details of what will be rendered are read here (the cache, or a parse), a chunk
-    # at a time: rendering itself reads no file
-    entries = sum(len(feed.entries) for feed in stale)
-    with progress_bar(len(stale), "rendering", progress) as advance:
-        for _, feed_files in render_documents(plan.render, stale, loaded.encoded,
-                                              workers=cores() if entries >= RENDER_POOL_MIN_ENTRIES else 1):
-            for path, data in feed_files.items():
-                tree.put(path, data)
-            advance(1)
-    pages = [path for path in PAGES
-             if not (tree.manifest and tree.manifest.pages == plan.pages_digest and tree.unchanged(path))]
-    newest = loaded.encoded(entry.path for entry in plan.newest) if pages else {}
-    for path in PAGES:
-        if path in pages:
-            tree.put(path, render_page(plan, path, newest))
-        else:
-            tree.keep(path)
     report = report_of(loaded, plan, settings.records)
     if loaded.transient:  # a file or folder could not be read: the next build reads it again
         key = ""

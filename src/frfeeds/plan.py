@@ -14,8 +14,7 @@ import datetime as dt
 import hashlib
 import heapq
 import marshal
-from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -33,10 +32,11 @@ from frfeeds.render.outputs import (
     entry_renderers,
     feed_files,
     feed_renderers,
+    load_renderers,
     renderer,
     site_page,
 )
-from frfeeds.render.pages import NEWEST_STORIES
+from frfeeds.render.pages import NEWEST_STORIES, load_templates
 from frfeeds.settings import RenderSettings, Settings
 from frfeeds.workers import gc_paused, process_pool
 
@@ -46,10 +46,6 @@ PAGES = tuple(output.name for output in SITE_PAGES)
 RENDER_BATCH = 100
 #: At most this many entries in a batch (but for its first feed): 100 heads of 50.
 BATCH_ENTRIES = 5_000
-#: Feeds whose frames a worker makes in one task.
-FRAME_BATCH = 50
-#: Records whose fragments a worker makes in one task.
-PARTS_CHUNK = 250
 #: (summary, details) bytes of full records by path: what rendering a batch needs.
 Encoded = dict[str, tuple[bytes, bytes]]
 #: An entry's fragment by output row name (``atom``: its ``<entry>``): made once, used
@@ -150,6 +146,13 @@ def batches(feeds: Sequence[Feed], size: int = RENDER_BATCH) -> list[Sequence[Fe
     return made
 
 
+def load_rendering() -> None:
+    """Import every renderer and compile the templates now: done before worker
+    processes are forked, each of them renders with no import or compilation of its own."""
+    load_renderers()
+    load_templates()
+
+
 def render_feeds(inputs: RenderSettings, work: Iterable[tuple[Sequence[Feed], Encoded]],
                  workers: int = 1) -> Iterator[dict[str, bytes]]:
     """The files of each feed, one feed at a time, in order, from batches of feeds each
@@ -163,45 +166,7 @@ def render_feeds(inputs: RenderSettings, work: Iterable[tuple[Sequence[Feed], En
             yield from rendered
 
 
-def render_documents(inputs: RenderSettings, documents: Sequence[Feed], fetch: Callable[[list[str]], Encoded],
-                     workers: int = 1) -> Iterator[tuple[Feed, dict[str, bytes]]]:
-    """The files of each document, in order, each entry's fragments made once for all
-    the documents that hold it (``Parts``), the documents' frames apart; ``fetch``
-    gives the encoded details of records by path. With workers > 1, a pool of worker
-    processes makes both, and this process joins them.
-
-    Each entry's parts are dropped once the last document holding it is joined."""
-    wanted = _wanted(documents)
-    uses = Counter(entry.path for feed in documents for entry in feed.entries)
-    paths = list(wanted)
-    chunks = [paths[start:start + PARTS_CHUNK] for start in range(0, len(paths), PARTS_CHUNK)]
-    parts: dict[str, Parts] = {}
-    frames: dict[str, Frame] = {}
-    if workers < 2:
-        for chunk in chunks:
-            parts.update(make_parts(inputs, decode_records(fetch(chunk)), wanted))
-        for batch in batches(documents):
-            for made in make_frames(inputs, batch):
-                frames.update(made)
-    else:
-        with gc_paused(), process_pool(workers) as pool:
-            waiting = [pool.submit(_parts_in_worker, (inputs, fetch(chunk), {path: wanted[path] for path in chunk}))
-                       for chunk in chunks]
-            framing = [pool.submit(_frames_in_worker, (inputs, batch)) for batch in batches(documents, FRAME_BATCH)]
-            for future in waiting:
-                parts.update(future.result())
-            for frames_future in framing:
-                for made in frames_future.result():
-                    frames.update(made)
-    for feed in documents:
-        yield feed, assemble(feed, frames, parts)
-        for entry in feed.entries:
-            uses[entry.path] -= 1
-            if not uses[entry.path]:
-                del parts[entry.path]
-
-
-def _wanted(documents: Iterable[Feed]) -> dict[str, frozenset[str]]:
+def wanted_rows(documents: Iterable[Feed]) -> dict[str, frozenset[str]]:
     """Record path -> the rows whose fragment of it some document needs (an archive
     has no page), in the order the documents first hold them."""
     wanted: dict[str, frozenset[str]] = {}
@@ -261,7 +226,7 @@ def assemble(feed: Feed, frames: Mapping[str, Frame], parts: Mapping[str, Parts]
 def render_batch(inputs: RenderSettings, feeds: Sequence[Feed], records: dict[str, Record]) -> list[dict[str, bytes]]:
     """Each feed document's files (in FEED_OUTPUTS order; an archive's formats only);
     records holds every entry's full record."""
-    parts = make_parts(inputs, records, _wanted(feeds))
+    parts = make_parts(inputs, records, wanted_rows(feeds))
     return [assemble(feed, frames, parts) for feed, frames in zip(feeds, make_frames(inputs, feeds), strict=True)]
 
 
@@ -269,18 +234,6 @@ def _render_in_worker(payload: tuple[RenderSettings, Sequence[Feed], Encoded]) -
     inputs, feeds, encoded = payload
     with gc_paused():
         return render_batch(inputs, feeds, decode_records(encoded))
-
-
-def _parts_in_worker(payload: tuple[RenderSettings, Encoded, dict[str, frozenset[str]]]) -> dict[str, Parts]:
-    inputs, encoded, wanted = payload
-    with gc_paused():
-        return make_parts(inputs, decode_records(encoded), wanted)
-
-
-def _frames_in_worker(payload: tuple[RenderSettings, Sequence[Feed]]) -> list[dict[str, Frame]]:
-    inputs, feeds = payload
-    with gc_paused():
-        return make_frames(inputs, feeds)
 
 
 def render_page(plan: Plan, path: str, newest: Encoded) -> bytes:

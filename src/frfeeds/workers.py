@@ -8,7 +8,7 @@ import contextlib
 import gc
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -48,6 +48,35 @@ def process_pool(workers: int, fork: bool | None = None) -> Iterator[ProcessPool
     finally:
         if fork:
             gc.unfreeze()
+
+
+class Workers:
+    """A build's worker processes: started on first use (``pool()``), shared by its
+    steps (parsing, rendering), ended with the build.
+
+    A cold build starts them for its parse, while this process is small: forked later,
+    after 100,000 records are loaded, every worker would map (and its RSS count) the
+    whole heap. ``prepare`` runs once before they start (imports the workers will need,
+    so that each does not import them again)."""
+
+    def __init__(self, size: int, prepare: Callable[[], None] | None = None) -> None:
+        self.size = size
+        self._prepare = prepare
+        self._stack = contextlib.ExitStack()
+        self._pool: ProcessPoolExecutor | None = None
+
+    def pool(self) -> ProcessPoolExecutor:
+        if self._pool is None:
+            if self._prepare is not None:
+                self._prepare()
+            self._pool = self._stack.enter_context(process_pool(self.size))
+        return self._pool
+
+    def __enter__(self) -> Workers:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._stack.close()
 
 
 def die_with_parent(parent: int) -> None:

@@ -7,10 +7,12 @@ parse are spread over worker processes, one per core.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
 import zlib
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Executor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -157,9 +159,11 @@ def load_records(
     files: list[RecordFile] | None = None,
     workers: int | None = None,
     progress: Callable[[int], object] | None = None,
+    pool: Callable[[], Executor] | None = None,
 ) -> Loaded:
     """Read every record file under root (or those of a scan already made), parsing only
-    what the cache lacks."""
+    what the cache lacks; ``pool`` gives the worker processes to parse many files in
+    (else they are started for the parse)."""
     files = scan_records(root) if files is None else files
     folders = [item for item in files if item.problem]  # subfolders that could not be listed
     if folders:
@@ -175,11 +179,12 @@ def load_records(
         else:
             misses.append(item)
     if cache is None:
-        parsed = [row for rows in parse_files(misses, workers, progress) for row in rows]
+        parsed = [row for rows in parse_files(misses, workers, progress, pool) for row in rows]
     else:  # rows go into the cache as they come, in one transaction
         parsed = []
         present = {item.path for item in files}
-        cache.update(_collect(parse_files(misses, workers, progress), parsed), [p for p in known if p not in present])
+        gone = [path for path in known if path not in present]
+        cache.update(_collect(parse_files(misses, workers, progress, pool), parsed), gone)
     if any(not row.cacheable for row in parsed):
         parsed = _settle(parsed, {item.path: item for item in misses})
     if not root.is_dir():  # moved away midway: its files read as gone, which they are not
@@ -212,9 +217,11 @@ def _settle(rows: list[Row], items: dict[str, RecordFile]) -> list[Row]:
 
 
 def parse_files(
-    items: list[RecordFile], workers: int | None = None, progress: Callable[[int], object] | None = None
+    items: list[RecordFile], workers: int | None = None, progress: Callable[[int], object] | None = None,
+    pool: Callable[[], Executor] | None = None,
 ) -> Iterator[list[Row]]:
-    """Parse files, in worker processes when there are many: chunks of rows, in input order."""
+    """Parse files, in worker processes when there are many (``pool``'s, else started
+    now): chunks of rows, in input order."""
     workers = workers or cores()
     if workers < 2 or len(items) < POOL_MIN_FILES:
         for item in items:
@@ -223,8 +230,9 @@ def parse_files(
                 progress(1)
         return
     chunks = [items[start:start + POOL_CHUNK] for start in range(0, len(items), POOL_CHUNK)]
-    with process_pool(workers) as pool:
-        for rows in pool.map(_parse_chunk, chunks):
+    with contextlib.ExitStack() as stack:
+        executor = pool() if pool is not None else stack.enter_context(process_pool(workers))
+        for rows in executor.map(_parse_chunk, chunks):
             yield rows
             if progress:
                 progress(len(rows))

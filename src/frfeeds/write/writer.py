@@ -90,6 +90,7 @@ class TreeWriter:
         self._wait, self._on_wait = wait, on_wait
         self._stage = _sibling(self.out, "new")
         self._staged: set[str] = set()
+        self._stage_made = False
         #: Kept path -> its (size, mtime_ns), which a hard link keeps.
         self._kept: dict[str, tuple[int, int]] = {}
         self._lock: int | None = None
@@ -147,19 +148,23 @@ class TreeWriter:
 
     def put(self, path: str, data: bytes) -> None:
         """The file's new bytes: staged if they differ from the current file, else kept."""
-        _check_tree_path(path)
-        same = _same_bytes(os.path.join(self.out, path), data)
-        if same is not None:
-            self._kept[path] = same
-            return
-        target = self._stage / path
-        if not self._staged:
+        self.record(path, stage_file(self.out, self.stage(), path, data))
+
+    def stage(self) -> Path:
+        """The folder new files are staged in (made empty on first use): put() writes
+        there, and so may other processes (stage_file), whose results record() takes."""
+        if not self._stage_made:
             shutil.rmtree(self._stage, ignore_errors=True)
             self._stage.mkdir()  # mode from the umask, like any folder the user makes
-        target.parent.mkdir(parents=True, exist_ok=True)
-        with open(target, "xb") as handle:
-            handle.write(data)
-        self._staged.add(path)
+            self._stage_made = True
+        return self._stage
+
+    def record(self, path: str, kept: tuple[int, int] | None) -> None:
+        """What stage_file did with a path: kept the current file (its size and mtime), or staged new bytes."""
+        if kept is not None:
+            self._kept[path] = kept
+        else:
+            self._staged.add(path)
 
     def commit(self, manifest: Manifest) -> WriteResult:
         """Make the tree exactly the kept and put files (and the marker); save the state."""
@@ -168,9 +173,7 @@ class TreeWriter:
         if not self._staged and not removed and self.out.is_dir() and _marker_ok(self.out):
             self._save(replace(manifest, files=files))
             return WriteResult(0, len(files), 0)
-        if not self._staged:
-            self._stage.mkdir()
-        out, stage = str(self.out), str(self._stage)
+        out, stage = str(self.out), str(self.stage())
         made = {""}
         for path in self._kept:
             folder = path.rpartition("/")[0]
@@ -323,6 +326,21 @@ def _current_files(out: Path) -> set[str]:
 def _stat(path: str | Path) -> tuple[int, int]:
     info = os.stat(path)
     return info.st_size, info.st_mtime_ns
+
+
+def stage_file(out: Path, stage: Path, path: str, data: bytes) -> tuple[int, int] | None:
+    """Stage a file of the tree: None once data is written under stage, or the current
+    file's (size, mtime_ns) when it holds exactly data already (nothing written).
+    Pure over its arguments and the disk: a worker process can stage files too."""
+    _check_tree_path(path)
+    same = _same_bytes(os.path.join(out, path), data)
+    if same is not None:
+        return same
+    target = os.path.join(stage, path)
+    os.makedirs(os.path.dirname(target), exist_ok=True)
+    with open(target, "xb") as handle:
+        handle.write(data)
+    return None
 
 
 def _same_bytes(path: str, data: bytes) -> tuple[int, int] | None:
