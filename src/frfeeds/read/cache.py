@@ -196,9 +196,12 @@ class ParseCache:
                 return found
         return found
 
-    def update(self, chunks: Iterable[list[Row]], removed: Iterable[str], now_ns: int | None = None) -> None:
+    def update(self, chunks: Iterable[list[Row]], removed: Iterable[str], now_ns: int | None = None,
+               done: Callable[[list[Row], list[Row]], object] | None = None) -> None:
         """Store new parses (chunks of rows, consumed as they come) and forget removed
-        files, all in one transaction: a build killed meanwhile changes nothing."""
+        files, all in one transaction: a build killed meanwhile changes nothing.
+        ``done`` is given each chunk and the rows of it that were stored (until a
+        failure: the transaction is then rolled back, and none is kept)."""
         db = self._db
         failed = None
         try:
@@ -207,6 +210,8 @@ class ParseCache:
             failed = exc
         for rows in chunks:  # consumed whatever happens: the build needs every row
             if failed:
+                if done is not None:
+                    done(rows, [])
                 continue
             now = time.time_ns() if now_ns is None else now_ns
             stored = [row for row in rows if row.cacheable and now - row.mtime_ns >= RACY_NS]
@@ -222,6 +227,9 @@ class ParseCache:
                 )
             except sqlite3.DatabaseError as exc:
                 failed = exc
+                stored = []
+            if done is not None:
+                done(rows, stored)
         if not failed:
             try:
                 gone = [(path,) for path in removed]

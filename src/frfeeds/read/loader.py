@@ -182,9 +182,16 @@ def load_records(
         parsed = [row for rows in parse_files(misses, workers, progress, pool) for row in rows]
     else:  # rows go into the cache as they come, in one transaction
         parsed = []
+
+        def collect(rows: list[Row], stored: list[Row]) -> None:
+            # the details of a stored row are read back from the cache when needed: a cold
+            # build of 100,000 records does not hold 180 MiB of them
+            saved = {row.path for row in stored}
+            parsed.extend(replace(row, details=None) if row.path in saved else row for row in rows)
+
         present = {item.path for item in files}
         gone = [path for path in known if path not in present]
-        cache.update(_collect(parse_files(misses, workers, progress, pool), parsed), gone)
+        cache.update(parse_files(misses, workers, progress, pool), gone, done=collect)
     if any(not row.cacheable for row in parsed):
         parsed = _settle(parsed, {item.path: item for item in misses})
     if not root.is_dir():  # moved away midway: its files read as gone, which they are not
@@ -236,12 +243,6 @@ def parse_files(
             yield rows
             if progress:
                 progress(len(rows))
-
-
-def _collect(chunks: Iterable[list[Row]], into: list[Row]) -> Iterator[list[Row]]:
-    for rows in chunks:
-        into.extend(rows)
-        yield rows
 
 
 def _parse_chunk(items: list[RecordFile]) -> list[Row]:
