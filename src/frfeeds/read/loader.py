@@ -8,6 +8,7 @@ parse are spread over worker processes, one per core.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import stat
 import zlib
@@ -78,7 +79,7 @@ class Loaded:
         details = {path: self._details[path] for path in paths if path in self._details}
         missing = [path for path in paths if path not in details]
         if missing:  # cache hits: their summaries came from rows of the scanned versions
-            by_path = {item.path: item for item in self._files}
+            by_path = self._by_path
             if self._cache is not None:
                 details.update(self._cache.details({path: (by_path[path].size, by_path[path].mtime_ns)
                                                     for path in missing}))
@@ -90,6 +91,10 @@ class Loaded:
                     raise RecordError(item.display, "file", "changed while being read; run again")
                 details[path] = row.details
         return {path: (self._summary_bytes[path], details[path]) for path in paths}
+
+    @functools.cached_property
+    def _by_path(self) -> dict[str, RecordFile]:
+        return {item.path: item for item in self._files}
 
     def hold(self, paths: Iterable[str]) -> Held:
         """The details of the given records, read now and held in memory: rendering
