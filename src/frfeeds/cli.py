@@ -3,24 +3,23 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import errno
-import logging
 import os
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from frfeeds import __version__
 from frfeeds.build import build
 from frfeeds.config.loading import CONFIG_FILE, CONFIG_VARIABLE, load_settings
-from frfeeds.config.starter import starter_file
 from frfeeds.config.table import ROWS, TABLE, Setting, Source
 from frfeeds.errors import FrfeedsError, UsageError
-from frfeeds.report import BuildReport
-from frfeeds.settings import Settings
 from frfeeds.write.writer import TreeError
+
+if TYPE_CHECKING:  # what a command does not use it does not import: a no-change build is mostly start-up
+    from frfeeds.report import BuildReport
+    from frfeeds.settings import Settings
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE = 0, 1, 2
 #: Site-relative provider logos reported one per line; the rest are counted.
@@ -113,9 +112,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             given["cache"] = "off"
         settings = load_settings(os.environ, given, config=args.config)
         try:
-            with _warnings_to_stderr():
-                report = build(args.out, settings, settings.cache, progress=not args.quiet, wait=args.wait,
-                               on_wait=lambda: _say(f"waiting for another build of {args.out} to finish"), warn=_warn)
+            report = build(args.out, settings, settings.cache, progress=not args.quiet, wait=args.wait,
+                           on_wait=lambda: _say(f"waiting for another build of {args.out} to finish"), warn=_warn)
         except OSError as exc:  # the disk, permissions: the swap is the last step, so nothing changed
             raise TreeError(_os_failure(exc, args.out, settings.records)) from None
     except UsageError as exc:
@@ -139,10 +137,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _announce(settings: Settings, changed: Sequence[str]) -> str:
     """Tell the WebSub hubs of the feed files whose bytes the build changed: never a
     failure of the build (a hub away is a line of the summary), bounded in time."""
+    if not settings.hub or not changed:
+        return ""
     from frfeeds.announce import feed_files, urls
 
     files = feed_files(changed)
-    if not settings.hub or not files:
+    if not files:
         return ""
     from frfeeds.hubclient import publish  # requests, only when there is something to tell
 
@@ -263,21 +263,6 @@ def _seconds(text: str) -> float:
     return seconds
 
 
-@contextlib.contextmanager
-def _warnings_to_stderr() -> Iterator[None]:
-    """The parse cache's warnings (a full disk, a damaged file) as ``frfeeds: warning:``
-    lines, like the build's own, for the length of a build."""
-    log = logging.getLogger("frfeeds")
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("frfeeds: warning: %(message)s"))
-    handler.setLevel(logging.WARNING)
-    log.addHandler(handler)
-    try:
-        yield
-    finally:
-        log.removeHandler(handler)
-
-
 def _say(message: str) -> None:
     print(f"frfeeds: {message}", file=sys.stderr, flush=True)
 
@@ -298,6 +283,8 @@ def _serve(args: argparse.Namespace) -> int:
 
 def _init(path: Path) -> int:
     """Write the starter config file; never over an existing one."""
+    from frfeeds.config.starter import starter_file
+
     if path.is_dir():
         path = path / CONFIG_FILE
     try:
