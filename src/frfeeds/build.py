@@ -15,7 +15,6 @@ import os
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from frfeeds.config.fingerprint import build_digest
 from frfeeds.fingerprint import code_stamp
@@ -25,6 +24,7 @@ from frfeeds.settings import Settings
 from frfeeds.workers import gc_off
 from frfeeds.write.writer import Manifest, TreeError, TreeWriter, state_file
 
+TYPE_CHECKING = False  # as typing's, which a no-change build does not import (mypy takes it as True)
 if TYPE_CHECKING:  # the parse cache (sqlite3) and logging are imported when there is something to build
     from frfeeds.read.cache import ParseCache
 

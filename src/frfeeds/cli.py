@@ -8,7 +8,6 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
 
 from frfeeds import __version__
 from frfeeds.build import build
@@ -17,7 +16,10 @@ from frfeeds.config.table import ROWS, TABLE, Setting, Source
 from frfeeds.errors import FrfeedsError, UsageError
 from frfeeds.write.writer import TreeError
 
+TYPE_CHECKING = False  # as typing's, which a no-change build does not import (mypy takes it as True)
 if TYPE_CHECKING:  # what a command does not use it does not import: a no-change build is mostly start-up
+    from typing import Any, NoReturn
+
     from frfeeds.report import BuildReport
     from frfeeds.settings import Settings
 
@@ -27,8 +29,32 @@ LOGO_EXAMPLES = 5
 
 
 class _Parser(argparse.ArgumentParser):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", _Formatter)
+        super().__init__(*args, **kwargs)
+
     def error(self, message: str) -> NoReturn:  # one line, exit 2, as every usage error
         raise UsageError(message)
+
+
+class _Formatter(argparse.HelpFormatter):
+    """argparse's, finding the terminal's width without shutil: argparse makes one for
+    every option it adds, and shutil's import is ~2 ms of a no-change build."""
+
+    def __init__(self, prog: str) -> None:
+        super().__init__(prog, width=_columns() - 2)
+
+
+def _columns() -> int:
+    """The terminal's width as shutil.get_terminal_size() has it: $COLUMNS, else the
+    terminal's, else 80."""
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isdigit() and int(columns) > 0:
+        return int(columns)
+    try:
+        return os.get_terminal_size(sys.__stdout__.fileno()).columns or 80  # type: ignore[union-attr]
+    except (AttributeError, ValueError, OSError):
+        return 80
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -26,11 +26,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING
 
 from frfeeds.errors import FrfeedsError, UsageError
 from frfeeds.report import Facts, WriteResult
 
+TYPE_CHECKING = False  # as typing's, which a no-change build does not import (mypy takes it as True)
 if TYPE_CHECKING:  # ctypes and shutil are imported when a tree is swapped or cleared: a no-change build does not
     import ctypes
 
