@@ -313,7 +313,7 @@ def test_a_changed_renderer_re_renders_its_feeds(tmp_path):
     changed, after = build()  # the file was just modified: a build state is not trusted yet (code_stamp)
     assert changed == "5"  # the five JSON feeds
     renderer.write_text(source.replace('"title": head.title,', '"title": head.title + " (again)",'), encoding="utf-8")
-    os.utime(renderer, (1_600_000_000, 1_600_000_000))  # an old mtime: the build state is trusted, and its stamp differs
+    os.utime(renderer, (1_600_000_000, 1_600_000_000))  # an old mtime: the state is trusted, and its stamp differs
     changed, after = build()
     assert changed == "5"  # the five JSON feeds
     assert json.loads(after["feeds/all.json"])["title"] == "All news (again)"
