@@ -1,76 +1,104 @@
 #!/usr/bin/env python3
-"""Build benchmark: cold, no-change and one-record-changed builds against a plain parse.
+"""Build benchmark: frfeeds beside Hugo on the same records, as issue 18 measures them.
 
-    python benchmarks/build.py [N]        (default 100000 records)
+    python benchmarks/build.py [N ...] [--runs R] [--keep]     (default: 1000 10000 100000; R = 3)
 
-Generates N records with ../shared/bench/make_corpus.py (kept in bench-data/ for reuse),
-then in one run:
+For each N, generates N records with ../shared/bench/make_corpus.py (kept in bench-data/
+for reuse), converts them for Hugo with ../shared/bench/hugo_site.py (bench-data/hugo-N),
+then times, R runs each, every run its own process as a user runs it:
 
-1. parse: libyaml's plain parse of the same files (read each file, yaml.load of its
-   front matter with CSafeLoader), in one process: the yardstick. It is timed before
-   and after the builds and the mean is used, since a shared machine's speed drifts
-   (seen here: the same parse taking 17 s and 24 s a minute apart);
-2. cold: ``frfeeds build`` with an empty parse cache and no previous tree;
-3. no change: the same command again; checks that no file was rewritten;
-4. one changed: one published record edited (its title), the command again; checks that
-   exactly the files of the feeds holding that record changed (and index.html, which
-   shows the newest stories);
-5. one added: a copy of the newest record with a new link and a later date, the command
-   again; checks that exactly the heads of its feeds and their newest archive documents
-   changed (at a block boundary, the now full block's Atom and RSS too: its
-   next-archive link), and index.html and feeds.opml.
+1. Hugo cold: ``hugo --quiet -s bench-data/hugo-N``, into an empty destination and cache
+   folder (Hugo writes RSS only; frfeeds Atom, RSS and JSON Feed, pages, OPML, an index).
+   Without ``hugo`` on the PATH, a line says so and frfeeds' figures stand alone;
+2. cold: ``frfeeds build`` with an empty parse cache and no tree, each run;
+3. nothing changed: the same command again; checks that no file was rewritten;
+4. one edited: the newest published record's title edited (another title each run);
+   checks that exactly the files of the feeds holding it changed (and index.html);
+5. one added: a copy of the newest record with a new link and a later date, removed
+   again after each run (that rebuild untimed); checks that exactly the heads of its
+   feeds and their newest archive documents changed (at a block boundary, the now full
+   block's Atom and RSS too: its next-archive link), and index.html and feeds.opml.
 
-Archives (``feeds.archives``) are on, as by default; the tree's archive documents are
-counted in the output.
+Each figure is the median of the runs: wall seconds, CPU seconds (user + system, the
+workers' included) and the ratio to Hugo's cold build, beside the issue's target. Peak
+memory is the largest over the runs of the build's process tree (the command and its
+workers, sampled every 20 ms): the summed RSS of its processes, which the issue's target
+is about, and PSS beside it (shared pages divided among their sharers: what the tree
+really holds). Last, the disk used by the records, the parse cache and the tree.
 
-Each build runs as its own process, as a user runs it. For each, the wall time, its
-ratio to the parse, and the peak resident memory of the build's whole process tree
-(the command and its worker processes, sampled every 20 ms) are printed: PSS, which
-shares the pages forked workers have in common with the parent among them, and the
-plain sum of RSS, which counts those pages once per process.
+The package is byte-compiled first, as an installed one is: a PYTHONDONTWRITEBYTECODE
+environment would otherwise compile every module on every run.
 """
 
 from __future__ import annotations
 
+import argparse
+import compileall
 import html
 import json
 import os
+import resource
 import shutil
+import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-MAKE_CORPUS = REPO.parent / "shared" / "bench" / "make_corpus.py"
+BENCH = REPO.parent / "shared" / "bench"
 DATA = REPO / "bench-data"
+FRFEEDS = Path(sys.executable).parent / "frfeeds"
+MIB = 1024 * 1024
+
+
+@dataclass
+class Runs:
+    """One kind of build's runs: wall and CPU seconds, peak memory (KiB)."""
+
+    label: str
+    wall: list[float] = field(default_factory=list)
+    cpu: list[float] = field(default_factory=list)
+    rss: list[int] = field(default_factory=list)
+    pss: list[int] = field(default_factory=list)
+    checks: list[str] = field(default_factory=list)
+
+
+def targets(n: int) -> dict[str, float]:
+    """The issue's targets, as ratios to Hugo's cold build at the same size (and the
+    peak of summed RSS in MiB)."""
+    if n <= 1_000:
+        return {"cold": 1.5, "no change": 0.5, "one edited": 0.5}
+    if n < 100_000:
+        return {"cold": 0.8, "no change": 0.05, "one edited": 0.1}
+    return {"cold": 0.8, "no change": 0.05, "one edited": 0.05, "rss": 1024 if n >= 1_000_000 else 400}
 
 
 def corpus(n: int) -> Path:
     folder = DATA / f"records-{n}"
     if not folder.is_dir():
-        subprocess.run([sys.executable, str(MAKE_CORPUS), str(n), str(folder)], check=True)
+        subprocess.run([sys.executable, str(BENCH / "make_corpus.py"), str(n), str(folder)], check=True)
     return folder
 
 
-def plain_parse(records: Path) -> tuple[float, int]:
-    """Seconds for libyaml to parse every record file's front matter, in this process."""
-    import yaml
-
-    paths = sorted(str(p) for p in records.rglob("*.md"))
-    start = time.perf_counter()
-    for path in paths:
-        with open(path, encoding="utf-8") as handle:
-            text = handle.read()
-        yaml.load(text[4:].partition("\n---\n")[0], Loader=yaml.CSafeLoader)
-    return time.perf_counter() - start, len(paths)
+def hugo_site(n: int, records: Path) -> Path:
+    """bench-data/hugo-N, converted once (into a temporary folder, renamed when whole)."""
+    site = DATA / f"hugo-{n}"
+    if not (site / "config.toml").is_file():
+        partial = Path(tempfile.mkdtemp(prefix=f".hugo-{n}-", dir=DATA))
+        subprocess.run([sys.executable, str(BENCH / "hugo_site.py"), str(records), str(partial)], check=True)
+        try:
+            partial.rename(site)
+        except OSError:  # converted meanwhile by another run
+            shutil.rmtree(partial)
+    return site
 
 
 def tree_memory_kib(pid: int) -> tuple[int, int]:
-    """(RSS, PSS) of a process and all its descendants, in KiB. RSS counts pages that
-    forked workers share with the parent once per process; PSS divides shared pages
-    among their sharers, so its sum is the memory the tree really holds."""
+    """(RSS, PSS) of a process and all its descendants, in KiB."""
     rss = pss = 0
     pending = [pid]
     while pending:
@@ -86,15 +114,16 @@ def tree_memory_kib(pid: int) -> tuple[int, int]:
     return rss, pss
 
 
-def run_build(out: Path, records: Path, cache: Path) -> tuple[float, tuple[int, int], str]:
-    """Run ``frfeeds build``; return seconds, peak tree (RSS, PSS) in KiB and its summary line."""
-    command = [str(Path(sys.executable).parent / "frfeeds"), "build", str(out), "--records", str(records),
-               "--cache", str(cache), "--quiet"]
+def timed(runs: Runs, command: list[str], env: dict[str, str] | None = None) -> str:
+    """Run a command, add its wall and CPU seconds and peak tree memory to runs; return
+    the last line it printed."""
     peak, done = [0, 0], threading.Event()
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               env={**os.environ, **(env or {})})
 
-    def sample():
+    def sample() -> None:
         while not done.is_set():
             rss, pss = tree_memory_kib(process.pid)
             peak[0], peak[1] = max(peak[0], rss), max(peak[1], pss)
@@ -106,48 +135,63 @@ def run_build(out: Path, records: Path, cache: Path) -> tuple[float, tuple[int, 
     elapsed = time.perf_counter() - start
     done.set()
     sampler.join()
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if process.returncode != 0:
-        raise SystemExit(f"build failed ({process.returncode}):\n{stderr}")
-    return elapsed, (peak[0], peak[1]), stdout.strip().splitlines()[-1]
+        raise SystemExit(f"{command[0]} failed ({process.returncode}):\n{stderr}")
+    runs.wall.append(elapsed)
+    runs.cpu.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+    runs.rss.append(peak[0])
+    runs.pss.append(peak[1])
+    lines = stdout.strip().splitlines()
+    return lines[-1] if lines else ""
 
 
 def snapshot(out: Path) -> dict[str, tuple[int, int, int]]:
-    return {str(p.relative_to(out)): (p.stat().st_ino, p.stat().st_mtime_ns, p.stat().st_size)
-            for p in out.rglob("*") if p.is_file() and p.name != ".frfeeds-tree"}
+    found = {}
+    for folder, _, files in os.walk(out):
+        for name in files:
+            info = os.stat(os.path.join(folder, name))
+            found[os.path.relpath(os.path.join(folder, name), out)] = (info.st_ino, info.st_mtime_ns, info.st_size)
+    found.pop(".frfeeds-tree", None)
+    return found
 
 
-def newest_published(out: Path) -> str:
-    """The id of the newest entry of feeds/all.json: in all, its topics' and its provider's feeds."""
-    return json.loads((out / "feeds" / "all.json").read_text())["items"][0]["id"]
+def changed_since(out: Path, before: dict[str, tuple[int, int, int]]) -> set[str]:
+    after = snapshot(out)
+    return {path for path in before.keys() | after.keys() if before.get(path) != after.get(path)}
 
 
-def feeds_holding(out: Path, url: str) -> set[str]:
-    """The files of the feeds holding the story (each feed's four: Atom, RSS, JSON, its
-    page), and index.html when the story is among the newest it shows."""
-    holding = set()
-    for path in out.rglob("*.json"):
-        if any(item["id"] == url for item in json.loads(path.read_text())["items"]):
-            stem = str(path.relative_to(out))[: -len(".json")]
-            holding |= {f"{stem}.atom", f"{stem}.rss", f"{stem}.json", f"{stem}.html"}
+def heads(out: Path) -> list[Path]:
+    """Every feed's JSON head (not its archive documents)."""
+    return [path for path in out.rglob("*.json") if "archive" not in path.relative_to(out).parts]
+
+
+def holding(out: Path, url: str) -> list[str]:
+    """The feeds (``feeds/ai``) whose head holds the story."""
+    return [str(path.relative_to(out))[: -len(".json")] for path in heads(out)
+            if any(item["id"] == url for item in json.loads(path.read_text())["items"])]
+
+
+def edited_expected(out: Path, url: str) -> set[str]:
+    """The files an edit of the newest story changes: the four of each feed holding it
+    (Atom, RSS, JSON, its page), and index.html, which shows the newest stories."""
+    expected = {f"{feed}.{ext}" for feed in holding(out, url) for ext in ("atom", "rss", "json", "html")}
     if f'href="{html.escape(url)}"' in (out / "index.html").read_text():
-        holding.add("index.html")
-    return holding
+        expected.add("index.html")
+    return expected
 
 
 def archives_of(out: Path, feed: str) -> list[int]:
     """The numbers of a feed's archive documents (``feeds/ai`` -> [1, 2, ...])."""
-    folder = out / f"{feed}" / "archive"
+    folder = out / feed / "archive"
     return sorted(int(p.stem) for p in folder.glob("*.atom")) if folder.is_dir() else []
 
 
 def added_expected(out: Path, url: str, before: dict[str, list[int]]) -> set[str]:
-    """The files a new story should change: its feeds' heads and newest archive
-    documents (and, when a new block started, the full one's Atom and RSS), the site pages."""
+    """The files a new story changes: its feeds' heads and newest archive documents
+    (and, when a new block started, the full one's Atom and RSS), the site pages."""
     expected = {"index.html", "feeds.opml"}
-    for path in out.rglob("*.json"):
-        if "/archive/" in str(path) or not any(item["id"] == url for item in json.loads(path.read_text())["items"]):
-            continue
-        feed = str(path.relative_to(out))[: -len(".json")]
+    for feed in holding(out, url):
         expected |= {f"{feed}.{ext}" for ext in ("atom", "rss", "json", "html")}
         numbers = archives_of(out, feed)
         if numbers:
@@ -155,6 +199,10 @@ def added_expected(out: Path, url: str, before: dict[str, list[int]]) -> set[str
             if numbers[-1] not in before.get(feed, []) and numbers[-1] > 1:
                 expected |= {f"{feed}/archive/{numbers[-1] - 1}.{ext}" for ext in ("atom", "rss")}
     return expected
+
+
+def verdict(changed: set[str], expected: set[str]) -> str:
+    return "right" if changed == expected else "WRONG: " + str(sorted(changed ^ expected)[:10])
 
 
 def find_record(records: Path, url: str) -> Path:
@@ -166,46 +214,66 @@ def find_record(records: Path, url: str) -> Path:
     raise SystemExit(f"no published record with webUrl {url}")
 
 
-def main() -> int:
-    n = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
-    records = corpus(n)
-    work = DATA / f"build-{n}"
-    shutil.rmtree(work, ignore_errors=True)
-    work.mkdir(parents=True)
+def disk_bytes(folder: Path) -> int:
+    """Bytes a folder takes on disk (blocks; a file hard-linked twice counted once)."""
+    seen, total = set(), 0
+    for root, _, files in os.walk(folder):
+        for name in files:
+            info = os.lstat(os.path.join(root, name))
+            if (info.st_dev, info.st_ino) not in seen:
+                seen.add((info.st_dev, info.st_ino))
+                total += info.st_blocks * 512
+    return total
+
+
+def bench_hugo(n: int, records: Path, work: Path, count: int) -> Runs | None:
+    if shutil.which("hugo") is None:
+        print("  hugo is not installed: skipping Hugo (apt-get install hugo), frfeeds figures only", flush=True)
+        return None
+    site = hugo_site(n, records)
+    runs = Runs("Hugo cold")
+    for _ in range(count):
+        public, cache = work / "hugo-public", work / "hugo-cache"
+        for folder in (public, cache):
+            shutil.rmtree(folder, ignore_errors=True)
+        timed(runs, ["hugo", "--quiet", "--noBuildLock", "-s", str(site), "-d", str(public), "--cacheDir", str(cache)])
+    return runs
+
+
+def bench_frfeeds(records: Path, work: Path, count: int) -> list[Runs]:
     out, cache = work / "out", work / "cache"
+    command = [str(FRFEEDS), "build", str(out), "--records", str(records), "--cache", str(cache), "--quiet"]
 
-    parse_before, files = plain_parse(records)
-    print(f"{files} records, {sum(p.stat().st_size for p in records.rglob('*.md')) / 1e6:.0f} MB, "
-          f"{os.cpu_count()} cores")
-    print(f"  {'plain libyaml parse, before':<34} {parse_before:7.2f} s")
-    results = []
+    def build(runs: Runs | None = None) -> str:
+        return timed(runs or Runs("untimed"), command)
 
-    def report(label: str, seconds: float, memory: tuple[int, int], summary: str) -> None:
-        results.append((label, seconds, memory, summary))
+    cold = Runs("cold")
+    for _ in range(count):
+        for folder in (out, cache):
+            shutil.rmtree(folder, ignore_errors=True)
+        summary = build(cold)
+    cold.checks.append(summary)
 
-    report("cold build (empty cache)", *run_build(out, records, cache))
+    same = Runs("no change")
+    for _ in range(count):
+        before = snapshot(out)
+        build(same)
+        same.checks.append(f"{len(changed_since(out, before))} files rewritten")
 
-    before = snapshot(out)
-    seconds, rss, summary = run_build(out, records, cache)
-    report("rebuild, nothing changed", seconds, rss, summary)
-    rewritten = [path for path, stamp in snapshot(out).items() if before.get(path) != stamp]
-    checks = f"  nothing changed: {len(rewritten)} files rewritten\n"
-
-    url = newest_published(out)
-    expected = feeds_holding(out, url)
+    url = json.loads((out / "feeds" / "all.json").read_text())["items"][0]["id"]
     record = find_record(records, url)
     original = record.read_text()
-    record.write_text(original.replace('title: "', 'title: "Updated: ', 1))
+    expected = edited_expected(out, url)
+    edited = Runs("one edited")
     try:
-        before = snapshot(out)
-        seconds, rss, summary = run_build(out, records, cache)
-        report("rebuild, one record changed", seconds, rss, summary)
-        after = snapshot(out)
-        changed = {path for path, stamp in after.items() if before.get(path) != stamp}
-        checks += (f"  one changed: {len(changed)} files changed, expected the {len(expected)} files of the feeds "
-                   f"holding {url}: {'right' if changed == expected else 'WRONG: ' + str(sorted(changed ^ expected))}")
+        for run in range(1, count + 1):
+            record.write_text(original.replace('title: "', f'title: "Updated {run}: ', 1))
+            before = snapshot(out)
+            build(edited)
+            edited.checks.append(f"{verdict(changed_since(out, before), expected)} ({len(expected)} files)")
     finally:
         record.write_text(original)
+    build()
 
     # a new story, newer than every other: a copy of the newest one, another link, a later
     # date (make_corpus dates stories 2019-2021), in the past: a future one is held back
@@ -214,33 +282,79 @@ def main() -> int:
     text = original.replace(f'webUrl: "{url}"', f'webUrl: "{new_url}"', 1)
     date = next(line for line in text.splitlines() if line.startswith("publishedDateTime:"))
     text = text.replace(date, "publishedDateTime: 2022-01-01T00:00:00Z", 1)
-    feeds = {str(p.relative_to(out))[: -len(".json")] for p in out.rglob("*.json") if "/archive/" not in str(p)}
-    blocks = {feed: archives_of(out, feed) for feed in feeds}
-    added.write_text(text)
+    blocks = {feed: archives_of(out, feed) for feed in (str(p.relative_to(out))[: -len(".json")] for p in heads(out))}
+    one_added = Runs("one added")
     try:
-        before = snapshot(out)
-        seconds, rss, summary = run_build(out, records, cache)
-        report("rebuild, one record added", seconds, rss, summary)
-        after = snapshot(out)
-        changed = {path for path, stamp in after.items() if before.get(path) != stamp}
-        expected = added_expected(out, new_url, blocks)
-        verdict = "right" if changed == expected else "WRONG: " + str(sorted(changed ^ expected))
-        checks += (f"\n  one added: {len(changed)} files changed, expected {len(expected)} (heads and newest archive "
-                   f"blocks of its feeds): {verdict}")
+        for _ in range(count):
+            added.write_text(text)
+            before = snapshot(out)
+            build(one_added)
+            one_added.checks.append(verdict(changed_since(out, before), added_expected(out, new_url, blocks)))
+            added.unlink()
+            build()
     finally:
-        added.unlink()
-    archives = sum(1 for p in out.rglob("*.atom") if "/archive/" in str(p))
-    checks += f"\n  archive documents in the tree: {archives} (x3 formats)"
+        added.unlink(missing_ok=True)
+    archives = sum(1 for p in out.rglob("*.atom") if "archive" in p.relative_to(out).parts)
+    one_added.checks.append(f"archive documents in the tree: {archives} (x3 formats)")
+    return [cold, same, edited, one_added]
 
-    parse_after, _ = plain_parse(records)
-    parse = (parse_before + parse_after) / 2
-    print(f"  {'plain libyaml parse, after':<34} {parse_after:7.2f} s")
-    print(f"  {'plain libyaml parse, mean: 1.000':<34} {parse:7.2f} s")
-    for label, seconds, (rss, pss), summary in results:
-        print(f"  {label:<34} {seconds:7.2f} s   {seconds / parse:.3f}x   "
-              f"peak PSS {pss / 1024:5.0f} MiB (RSS summed {rss / 1024:5.0f} MiB)")
-        print(f"    {summary}")
-    print(checks)
+
+def report(n: int, hugo: Runs | None, results: list[Runs], aims: dict[str, float]) -> None:
+    base = statistics.median(hugo.wall) if hugo else None
+    rows = ([hugo] if hugo else []) + results
+    print(f"  {'':<12}{'wall':>8}{'CPU':>8}{'vs Hugo':>10}  {'target':<11}peak RSS summed (PSS)")
+    for runs in rows:
+        wall, cpu = statistics.median(runs.wall), statistics.median(runs.cpu)
+        ratio = target = ""
+        if base and runs is not hugo:
+            ratio = f"{wall / base:.3f}x"
+            if runs.label in aims:
+                target = f"<={aims[runs.label]:g}x"
+                target += " ok" if wall / base <= aims[runs.label] else " MISS"
+        print(f"  {runs.label:<12}{wall:7.2f}s{cpu:7.2f}s{ratio:>10}  {target:<11}"
+              f"{max(runs.rss) / 1024:5.0f} MiB ({max(runs.pss) / 1024:.0f} MiB)")
+    if "rss" in aims:
+        peak = max(max(runs.rss) for runs in results) / 1024
+        print(f"  peak summed RSS of any frfeeds build: {peak:.0f} MiB, target <= {aims['rss']:g} MiB: "
+              f"{'ok' if peak <= aims['rss'] else 'MISS'}")
+    for runs in results:
+        print(f"  {runs.label}: " + "; ".join(runs.checks))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("sizes", nargs="*", type=int, default=[1_000, 10_000, 100_000], help="records (N ...)")
+    parser.add_argument("--runs", type=int, default=3, help="runs of each build, at least 3 (default 3)")
+    parser.add_argument("--keep", action="store_true",
+                        help="keep the records' copy, the trees and the caches (bench-data/run-N-*)")
+    args = parser.parse_args()
+    if args.runs < 3:
+        parser.error("--runs: at least 3, for a median")
+    compileall.compile_dir(REPO / "src" / "frfeeds", quiet=1)
+    cold: dict[int, float] = {}
+    for n in args.sizes:
+        records = corpus(n)
+        files = [path for path in records.rglob("*") if path.is_file()]
+        print(f"{len(files):,} records ({sum(p.stat().st_size for p in files) / 1e6:.0f} MB), {os.cpu_count()} cores, "
+              f"median of {args.runs} runs", flush=True)
+        work = Path(tempfile.mkdtemp(prefix=f"run-{n}-", dir=DATA))
+        try:
+            hugo = bench_hugo(n, records, work, args.runs)
+            # edited and added in a copy (mtimes kept): other runs may be reading the corpus
+            copy = work / "records"
+            shutil.copytree(records, copy)
+            results = bench_frfeeds(copy, work, args.runs)
+            report(n, hugo, results, targets(n))
+            cold[n] = statistics.median(results[0].wall)
+            used = [("records", copy), ("parse cache", work / "cache"), ("tree", work / "out")]
+            print("  on disk: " + ", ".join(f"{name} {disk_bytes(folder) / MIB:,.0f} MiB" for name, folder in used))
+        finally:
+            if not args.keep:
+                shutil.rmtree(work, ignore_errors=True)
+    if 100_000 in cold and 1_000_000 in cold:
+        ratio = cold[1_000_000] / cold[100_000]
+        print(f"cold build at 1,000,000 records: {ratio:.1f}x the 100,000 one, target <= 11x: "
+              f"{'ok' if ratio <= 11 else 'MISS'}")
     return 0
 
 

@@ -310,8 +310,12 @@ def test_a_changed_renderer_re_renders_its_feeds(tmp_path):
     source = renderer.read_text(encoding="utf-8")
     assert '"title": head.title,' in source
     renderer.write_text(source.replace('"title": head.title,', '"title": head.title + " (edited)",'), encoding="utf-8")
+    changed, after = build()  # the file was just modified: a build state is not trusted yet (code_stamp)
+    assert changed == "5"  # the five JSON feeds
+    renderer.write_text(source.replace('"title": head.title,', '"title": head.title + " (again)",'), encoding="utf-8")
+    os.utime(renderer, (1_600_000_000, 1_600_000_000))  # an old mtime: the state is trusted, and its stamp differs
     changed, after = build()
     assert changed == "5"  # the five JSON feeds
-    assert json.loads(after["feeds/all.json"])["title"] == "All news (edited)"
+    assert json.loads(after["feeds/all.json"])["title"] == "All news (again)"
     assert {path for path in before if before[path] != after[path]} == {p for p in before if p.endswith(".json")}
     assert feedparser.parse(after["feeds/all.atom"]).feed.title == "All news"

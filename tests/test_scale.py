@@ -272,12 +272,25 @@ def test_damaged_state_or_marker_means_a_full_build_that_rewrites_nothing(tmp_pa
 
 
 @pytest.mark.slow
-def test_edited_output_file_is_restored(tmp_path, records):
+@pytest.mark.parametrize("touch", ["edited", "same size", "stray", "removed", "emptied folder"])
+def test_edited_output_file_is_restored(tmp_path, records, touch):
+    """Each way a hand can touch the tree, alone, is seen by the no-change check."""
     out = tmp_path / "out"
     assert build(out, "--records", str(records)) == 0
     expected = every_file(out)
-    (out / "feeds" / "ai.atom").write_text("tampered")
-    (out / "feeds" / "stray.txt").write_text("stray")
+    atom = out / "feeds" / "ai.atom"
+    if touch == "edited":
+        atom.write_text("tampered")
+    elif touch == "same size":  # the same size, another mtime
+        data, mtime_ns = atom.read_bytes(), atom.stat().st_mtime_ns
+        atom.write_bytes(data.replace(b"<feed", b"<FEED", 1))
+        os.utime(atom, ns=(mtime_ns + 1_000_000, mtime_ns + 1_000_000))
+    elif touch == "stray":
+        (out / "feeds" / "stray.txt").write_text("stray")
+    elif touch == "removed":
+        atom.unlink()
+    else:
+        shutil.rmtree(out / "feeds" / "ai" / "archive")
     assert build(out, "--records", str(records)) == 0
     assert every_file(out) == expected
 

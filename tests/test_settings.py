@@ -231,3 +231,31 @@ def test_the_code_fingerprint_is_of_the_package_files(tmp_path):
     assert fingerprint(tmp_path / "copy") == code_fingerprint()
     (tmp_path / "copy" / "frfeeds" / "render" / "opml.py").open("a").write("\n# one more line\n")
     assert fingerprint(tmp_path / "copy") != code_fingerprint()
+
+
+def test_the_code_stamp_follows_the_package_files_sizes_and_mtimes(tmp_path):
+    """The no-change shortcut's view of the code: a copy of the package stamps the same
+    until a file's size or mtime changes; a file modified just now stamps "" (never
+    trusted), as a record file is."""
+    import shutil
+
+    import frfeeds
+
+    package = tmp_path / "copy"
+    shutil.copytree(Path(frfeeds.__file__).parent, package / "frfeeds", ignore=shutil.ignore_patterns("__pycache__"))
+    for path in (package / "frfeeds").rglob("*"):
+        os.utime(path, (1_600_000_000, 1_600_000_000))
+    script = "from frfeeds.fingerprint import code_stamp; print(code_stamp())"
+
+    def stamp():
+        return subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,
+                              env={**os.environ, "PYTHONPATH": str(package)}).stdout.strip()
+
+    first = stamp()
+    assert len(first) == 32 and stamp() == first
+    template = next((package / "frfeeds" / "render" / "templates").iterdir())
+    os.utime(template, (1_600_000_001, 1_600_000_001))  # the same bytes, another mtime
+    second = stamp()
+    assert second not in (first, "")
+    (package / "frfeeds" / "query.py").open("a").write("\n")  # modified now: too fresh to trust
+    assert stamp() == ""

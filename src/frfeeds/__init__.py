@@ -5,10 +5,10 @@ The public API lives here; everything else is an implementation module.
 
 __version__ = "0.1.0"
 
-from typing import TYPE_CHECKING
 
 from frfeeds.errors import FrfeedsError, RecordError, UsageError
 
+TYPE_CHECKING = False  # as typing's, which a no-change build does not import (mypy takes it as True)
 if TYPE_CHECKING:  # the real classes for the type checker; at run time __getattr__ imports them
     from frfeeds.records import Image, Provider, Record, Related
 

@@ -8,26 +8,28 @@ only those whose input digest changed, and write the tree atomically (``writer``
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
-import logging
-import marshal
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from frfeeds.config.fingerprint import build_digest
-from frfeeds.read.cache import RACY_NS, ParseCache, open_cache
-from frfeeds.read.scan import RecordFile, check_records_folder, scan_records, signature
+from frfeeds.fingerprint import code_stamp
+from frfeeds.read.scan import RACY_NS, Listing, RecordFile, check_records_folder, list_records
 from frfeeds.report import BuildReport, WriteResult
 from frfeeds.settings import Settings
 from frfeeds.workers import gc_off
 from frfeeds.write.writer import Manifest, TreeError, TreeWriter, state_file
 
-log = logging.getLogger("frfeeds")
 #: Fewer records than this to render are rendered in this process (a pool costs more).
 RENDER_POOL_MIN_ENTRIES = 1_000
+TYPE_CHECKING = False  # as typing's, which a no-change build does not import (mypy takes it as True)
+if TYPE_CHECKING:  # the parse cache (sqlite3) and logging are imported when there is something to build
+    from frfeeds.read.cache import ParseCache
+
 
 def build(
     out: Path,
@@ -36,21 +38,22 @@ def build(
     progress: bool = False,
     wait: float | None = None,
     on_wait: Callable[[], None] | None = None,
-    warn: Callable[[str], None] = log.warning,
+    warn: Callable[[str], None] | None = None,
 ) -> BuildReport:
     """Write the feed tree for settings to out, rendering only feeds whose inputs changed.
 
     cache_dir holds the parse cache and the tree's state (None: neither; every feed is
     rendered, and files are still written only when their bytes change). Nothing is
-    created before out is known to be frfeeds' own (or new).
+    created before out is known to be frfeeds' own (or new). Warnings (the parse cache's
+    too) go to warn, else to the ``frfeeds`` logger.
     """
     check_records_folder(settings.records)
     # the one clock of a build: it decides which scheduled stories are published
     now = settings.clock()
     state = state_file(cache_dir, out) if cache_dir is not None else None
     with gc_off(), TreeWriter(out, state, wait=wait, on_wait=on_wait) as tree:
-        files = scan_records(settings.records)
-        key = _inputs_key(settings, files)
+        listing = list_records(settings.records)
+        key = _inputs_key(settings, listing)
         manifest = tree.manifest
         if manifest is not None and tree.is_current(key):  # nothing changed since the last build: nothing to read
             try:
@@ -60,21 +63,54 @@ def build(
             else:
                 if not replayed.due(now):  # else a story it held back is due: build
                     return replayed
-        cache = open_cache(settings.records, cache_dir, warn=warn) if cache_dir is not None else None
-        if cache is None:
-            tree.state = None  # the cache folder is unusable: no state there either
-        try:
-            report = _write(tree, settings, cache, files, key, progress, now)
-        except BaseException as exc:
-            _raise_if_a_worker_died(exc, out)
-            raise
-        finally:
-            if cache is not None:
-                cache.close()
+        from frfeeds.read.cache import open_cache
+
+        with _warnings_to(warn):
+            cache = open_cache(settings.records, cache_dir, warn=warn) if cache_dir is not None else None
+            if cache is None:
+                tree.state = None  # the cache folder is unusable: no state there either
+            try:
+                report = _write(tree, settings, cache, listing.files(), key, progress, now)
+            except BaseException as exc:
+                _raise_if_a_worker_died(exc, out)
+                raise
+            finally:
+                if cache is not None:
+                    cache.close()
     if tree.state_error is not None:
-        warn(f"the build state could not be saved ({tree.state_error.strerror}: {tree.state_error.filename}); "
-             "the next build renders every feed again")
+        (warn or _log_warning)(f"the build state could not be saved ({tree.state_error.strerror}: "
+                               f"{tree.state_error.filename}); the next build renders every feed again")
     return report
+
+
+@contextlib.contextmanager
+def _warnings_to(warn: Callable[[str], None] | None) -> Iterator[None]:
+    """The ``frfeeds`` logger's warnings (the parse cache's: a full disk, a damaged file)
+    to warn too, for the length of a build; None: left to the logger."""
+    if warn is None:
+        yield
+        return
+    import logging
+
+    say = warn
+
+    class Handler(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            say(record.getMessage())
+
+    log = logging.getLogger("frfeeds")
+    handler = Handler(logging.WARNING)
+    log.addHandler(handler)
+    try:
+        yield
+    finally:
+        log.removeHandler(handler)
+
+
+def _log_warning(message: str) -> None:
+    import logging
+
+    logging.getLogger("frfeeds").warning("%s", message)
 
 
 def _write(tree: TreeWriter, settings: Settings, cache: ParseCache | None, files: list[RecordFile], key: str,
@@ -135,12 +171,13 @@ def _raise_if_a_worker_died(exc: BaseException, out: Path) -> None:
                         "the previous tree is unchanged; build again") from None
 
 
-def _inputs_key(settings: Settings, files: list[RecordFile]) -> str:
-    """Digest of everything a build reads: the settings and code its output depends on
-    (config.fingerprint.build_digest), where the records are and the files' names, sizes and
-    mtimes; "" when a record file is too fresh to trust its mtime."""
-    now = time.time_ns()
-    if any(now - item.mtime_ns < RACY_NS for item in files):
+def _inputs_key(settings: Settings, listing: Listing) -> str:
+    """Digest of everything a build reads: the settings its output depends on
+    (config.fingerprint.build_digest), the code (fingerprint.code_stamp), where the
+    records are and the files' names, sizes and mtimes; "" when a record or code file is
+    too fresh to trust its mtime."""
+    code = code_stamp()
+    if not code or time.time_ns() - listing.newest_ns() < RACY_NS:
         return ""
-    inputs = (build_digest(settings), os.path.abspath(settings.records), signature(files))
-    return hashlib.blake2b(marshal.dumps(inputs), digest_size=16).hexdigest()
+    inputs = (code, build_digest(settings), os.path.abspath(settings.records), listing.signature())
+    return hashlib.blake2b("\0".join(inputs).encode("utf-8", "surrogateescape"), digest_size=16).hexdigest()

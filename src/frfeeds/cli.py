@@ -3,24 +3,25 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import errno
-import logging
 import os
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import NoReturn
 
 from frfeeds import __version__
 from frfeeds.build import build
 from frfeeds.config.loading import CONFIG_FILE, CONFIG_VARIABLE, load_settings
-from frfeeds.config.starter import starter_file
 from frfeeds.config.table import ROWS, TABLE, Setting, Source
 from frfeeds.errors import FrfeedsError, UsageError
-from frfeeds.report import BuildReport
-from frfeeds.settings import Settings
 from frfeeds.write.writer import TreeError
+
+TYPE_CHECKING = False  # as typing's, which a no-change build does not import (mypy takes it as True)
+if TYPE_CHECKING:  # what a command does not use it does not import: a no-change build is mostly start-up
+    from typing import Any, NoReturn
+
+    from frfeeds.report import BuildReport
+    from frfeeds.settings import Settings
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE = 0, 1, 2
 #: Site-relative provider logos reported one per line; the rest are counted.
@@ -28,8 +29,32 @@ LOGO_EXAMPLES = 5
 
 
 class _Parser(argparse.ArgumentParser):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", _Formatter)
+        super().__init__(*args, **kwargs)
+
     def error(self, message: str) -> NoReturn:  # one line, exit 2, as every usage error
         raise UsageError(message)
+
+
+class _Formatter(argparse.HelpFormatter):
+    """argparse's, finding the terminal's width without shutil: argparse makes one for
+    every option it adds, and shutil's import is ~2 ms of a no-change build."""
+
+    def __init__(self, prog: str) -> None:
+        super().__init__(prog, width=_columns() - 2)
+
+
+def _columns() -> int:
+    """The terminal's width as shutil.get_terminal_size() has it: $COLUMNS, else the
+    terminal's, else 80."""
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isdigit() and int(columns) > 0:
+        return int(columns)
+    try:
+        return os.get_terminal_size(sys.__stdout__.fileno()).columns or 80  # type: ignore[union-attr]
+    except (AttributeError, ValueError, OSError):
+        return 80
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -113,9 +138,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             given["cache"] = "off"
         settings = load_settings(os.environ, given, config=args.config)
         try:
-            with _warnings_to_stderr():
-                report = build(args.out, settings, settings.cache, progress=not args.quiet, wait=args.wait,
-                               on_wait=lambda: _say(f"waiting for another build of {args.out} to finish"), warn=_warn)
+            report = build(args.out, settings, settings.cache, progress=not args.quiet, wait=args.wait,
+                           on_wait=lambda: _say(f"waiting for another build of {args.out} to finish"), warn=_warn)
         except OSError as exc:  # the disk, permissions: the swap is the last step, so nothing changed
             raise TreeError(_os_failure(exc, args.out, settings.records)) from None
     except UsageError as exc:
@@ -139,10 +163,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _announce(settings: Settings, changed: Sequence[str]) -> str:
     """Tell the WebSub hubs of the feed files whose bytes the build changed: never a
     failure of the build (a hub away is a line of the summary), bounded in time."""
+    if not settings.hub or not changed:
+        return ""
     from frfeeds.announce import feed_files, urls
 
     files = feed_files(changed)
-    if not settings.hub or not files:
+    if not files:
         return ""
     from frfeeds.hubclient import publish  # requests, only when there is something to tell
 
@@ -263,21 +289,6 @@ def _seconds(text: str) -> float:
     return seconds
 
 
-@contextlib.contextmanager
-def _warnings_to_stderr() -> Iterator[None]:
-    """The parse cache's warnings (a full disk, a damaged file) as ``frfeeds: warning:``
-    lines, like the build's own, for the length of a build."""
-    log = logging.getLogger("frfeeds")
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("frfeeds: warning: %(message)s"))
-    handler.setLevel(logging.WARNING)
-    log.addHandler(handler)
-    try:
-        yield
-    finally:
-        log.removeHandler(handler)
-
-
 def _say(message: str) -> None:
     print(f"frfeeds: {message}", file=sys.stderr, flush=True)
 
@@ -298,6 +309,8 @@ def _serve(args: argparse.Namespace) -> int:
 
 def _init(path: Path) -> int:
     """Write the starter config file; never over an existing one."""
+    from frfeeds.config.starter import starter_file
+
     if path.is_dir():
         path = path / CONFIG_FILE
     try:

@@ -8,10 +8,10 @@ import os
 from collections.abc import Iterable
 from dataclasses import astuple, dataclass, fields
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from frfeeds.errors import RecordError
 
+TYPE_CHECKING = False  # as typing's, which a no-change build does not import (mypy takes it as True)
 if TYPE_CHECKING:  # a no-change build replays a report without planning anything
     from frfeeds.plan import Plan
     from frfeeds.read.loader import Loaded

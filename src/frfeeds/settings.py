@@ -13,8 +13,8 @@ import os
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
+TYPE_CHECKING = False  # as typing's, which a no-change build does not import (mypy takes it as True)
 if TYPE_CHECKING:
     from frfeeds.query import Query
 

@@ -9,8 +9,8 @@ import gc
 import os
 import threading
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING
 
+TYPE_CHECKING = False  # as typing's, which a no-change build does not import (mypy takes it as True)
 if TYPE_CHECKING:
     from concurrent.futures import ProcessPoolExecutor
 

@@ -8,11 +8,14 @@ import os
 import sys
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 from frfeeds.config.table import ROWS, SECTIONS, TABLE, Source, _Nested, _shown
 from frfeeds.errors import UsageError
 from frfeeds.settings import Settings
+
+TYPE_CHECKING = False  # as typing's, which a no-change build does not import (mypy takes it as True)
+if TYPE_CHECKING:
+    from typing import Any
 
 #: The config file looked for in the current folder.
 CONFIG_FILE = "frfeeds.toml"

@@ -17,7 +17,6 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any, TypeVar
 
 from frfeeds.errors import UsageError
 from frfeeds.settings import (
@@ -31,6 +30,12 @@ from frfeeds.settings import (
     Site,
     default_cache_dir,
 )
+
+TYPE_CHECKING = False  # as typing's, which a no-change build does not import (mypy takes it as True)
+if TYPE_CHECKING:
+    from typing import Any, TypeVar
+
+    _T = TypeVar("_T")
 
 #: A BCP 47 language tag's shape: a 2-8 letter language, then 1-8 character subtags
 #: (``en``, ``fr-CA``, ``zh-Hant-TW``, ``sr-Latn``).
@@ -57,7 +62,8 @@ class Source:
         return UsageError(f"{self.label} {reason}")
 
 
-Converter = Callable[[Any, Source], Any]
+if TYPE_CHECKING:
+    Converter = Callable[[Any, Source], Any]
 
 
 @dataclass(frozen=True)
@@ -115,9 +121,6 @@ def get(settings: Any, key: str) -> Any:
 
 
 # --- converters: (value, source) -> value, or ValueError(reason) -----------------------
-
-_T = TypeVar("_T")
-
 
 def _text_or_typed(value: Any, source: Source, kind: type[_T], what: str) -> _T | None:
     """A typed value as it is (from a file it must have the right type); text as text."""

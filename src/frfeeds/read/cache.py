@@ -30,11 +30,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from frfeeds import __version__
+from frfeeds.read.scan import RACY_NS
 
 #: The tables' layout: bump by hand when they change. What the rows hold is the
 #: codec's, whose own format follows the model (see stamp()).
 FORMAT = 3
-RACY_NS = 2_000_000_000
 
 log = logging.getLogger("frfeeds")
 

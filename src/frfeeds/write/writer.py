@@ -17,14 +17,11 @@ changed are written.
 from __future__ import annotations
 
 import contextlib
-import ctypes
-import ctypes.util
 import errno
 import fcntl
 import hashlib
 import marshal
 import os
-import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -32,6 +29,10 @@ from pathlib import Path, PurePosixPath
 
 from frfeeds.errors import FrfeedsError, UsageError
 from frfeeds.report import Facts, WriteResult
+
+TYPE_CHECKING = False  # as typing's, which a no-change build does not import (mypy takes it as True)
+if TYPE_CHECKING:  # ctypes and shutil are imported when a tree is swapped or cleared: a no-change build does not
+    import ctypes
 
 MARKER = ".frfeeds-tree"
 #: The marker's bytes, the same in every tree: no record data, no build data.
@@ -41,6 +42,7 @@ _RENAME_EXCHANGE = 2
 _AT_FDCWD = -100
 #: How often a build waiting for another one's lock tries again, in seconds.
 _LOCK_POLL = 0.1
+_FOLDER = os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC
 
 
 class TreeError(FrfeedsError):
@@ -112,7 +114,7 @@ class TreeWriter:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        shutil.rmtree(self._stage, ignore_errors=True)
+        _remove(self._stage)
         self._release()
 
     def _release(self) -> None:
@@ -123,12 +125,14 @@ class TreeWriter:
             self._lock = None
 
     def is_current(self, key: str) -> bool:
-        """Whether the tree was built from inputs with this key and is untouched since."""
+        """Whether the tree was built from inputs with this key and is untouched since:
+        the same files, each of the size and mtime it was written with."""
         if not key or self.manifest is None or self.manifest.key != key or not _marker_ok(self.out):
             return False
-        return _current_files(self.out) == set(self.manifest.files) and all(
-            self.unchanged(path) for path in self.manifest.files
-        )
+        try:
+            return _tree_stats(self.out) == self.manifest.files
+        except OSError:  # a file or folder gone while listed
+            return False
 
     def unchanged(self, path: str) -> bool:
         """Whether the file is as the last build wrote it (size and mtime)."""
@@ -154,7 +158,7 @@ class TreeWriter:
         """The folder new files are staged in (made empty on first use): put() writes
         there, and so may other processes (stage_file), whose results record() takes."""
         if not self._stage_made:
-            shutil.rmtree(self._stage, ignore_errors=True)
+            _remove(self._stage)
             self._stage.mkdir()  # mode from the umask, like any folder the user makes
             self._stage_made = True
         return self._stage
@@ -184,6 +188,8 @@ class TreeWriter:
             try:
                 os.link(source, target)
             except OSError:  # a file system without hard links (a full disk fails the copy too)
+                import shutil
+
                 shutil.copy2(source, target)
                 files[path] = _stat(target)
         files.update((path, _stat(os.path.join(stage, path))) for path in self._staged)
@@ -294,7 +300,15 @@ def _recover(out: Path) -> None:
     if old.is_dir() and not out.exists():
         os.rename(old, out)
     for leftover in (old, _sibling(out, "new")):
-        shutil.rmtree(leftover, ignore_errors=True)
+        _remove(leftover)
+
+
+def _remove(folder: Path) -> None:
+    """Delete a folder and what it holds, if it is there; what cannot be deleted stays."""
+    if os.path.lexists(folder):
+        import shutil
+
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _marker_ok(out: Path) -> bool:
@@ -309,17 +323,33 @@ def _current_files(out: Path) -> set[str]:
     """Every file in the tree but the marker, as ``/``-separated paths."""
     if not out.is_dir():
         return set()
-    found = set()
+    return set(_walk(out, stat=False))
+
+
+def _tree_stats(out: Path) -> dict[str, tuple[int, int]]:
+    """Every file in the tree but the marker: its ``/``-separated path -> (size, mtime_ns)."""
+    return _walk(out, stat=True)
+
+
+def _walk(out: Path, stat: bool) -> dict[str, tuple[int, int]]:
+    found = {}
     pending = [(str(out), "")]
     while pending:
         folder, prefix = pending.pop()
-        with os.scandir(folder) as entries:
-            for entry in entries:
-                if entry.is_dir(follow_symlinks=False):
-                    pending.append((entry.path, f"{prefix}{entry.name}/"))
-                else:
-                    found.add(prefix + entry.name)
-    found.discard(MARKER)
+        fd = os.open(folder, _FOLDER)  # each file looked up by name in the open folder (read.scan)
+        try:
+            with os.scandir(fd) as entries:
+                for entry in entries:
+                    if entry.is_dir(follow_symlinks=False):
+                        pending.append((os.path.join(folder, entry.name), f"{prefix}{entry.name}/"))
+                    elif stat:
+                        info = entry.stat()
+                        found[prefix + entry.name] = (info.st_size, info.st_mtime_ns)
+                    else:
+                        found[prefix + entry.name] = (-1, -1)
+        finally:
+            os.close(fd)
+    found.pop(MARKER, None)
     return found
 
 
@@ -375,6 +405,8 @@ def _swap(stage: Path, out: Path) -> None:
 def _exchange(a: Path, b: Path) -> bool:
     """Atomically swap two paths with renameat2(RENAME_EXCHANGE); False where the system
     or the file system lacks it, an OSError for any other failure."""
+    import ctypes
+
     renameat2 = getattr(_libc(), "renameat2", None)
     if renameat2 is None:
         return False
@@ -387,7 +419,9 @@ def _exchange(a: Path, b: Path) -> bool:
 
 
 def _libc() -> ctypes.CDLL | None:
-    name = ctypes.util.find_library("c")
+    """The C library, as the process has it loaded (no ldconfig run to find it)."""
+    import ctypes
+
     with contextlib.suppress(OSError):
-        return ctypes.CDLL(name, use_errno=True) if name else None
+        return ctypes.CDLL(None, use_errno=True)
     return None
