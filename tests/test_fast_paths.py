@@ -342,3 +342,46 @@ def test_fast_yaml_off_switch_gives_the_same_tree(tmp_path, generated):
         assert result.returncode == 0, result.stderr
         trees[switch] = tree(out)
     assert trees["0"] == trees["1"] and len(trees["1"]) > 100
+
+
+def slow_split_front_matter(text: str, display: str) -> str:
+    """split_front_matter line by line, as it was written first."""
+    from frfeeds.errors import RecordError
+
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    if lines[0].rstrip() != "---":
+        raise RecordError(display, "front matter", "missing: the file must start with a '---' line")
+    for index in range(1, len(lines)):
+        if lines[index].rstrip() in ("---", "..."):
+            return "\n".join(lines[1:index])
+    raise RecordError(display, "front matter", "not closed: no '---' line after the fields")
+
+
+FRONT_PIECES = st.sampled_from(["---", "...", "--", "----", "-- -", "..", "a: 1", "", " ", "\t", "\x0b", "\x0c", "\x1c",
+                                "\x85", "\xa0", "\u2028", "\u3000", "\r", "\r\n", "\n", "x"])
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.lists(st.one_of(FRONT_PIECES, st.text(max_size=4)), max_size=12).map("".join))
+def test_split_front_matter_equals_its_general_version(text):
+    def outcome(split):
+        try:
+            return split(text, "f")
+        except Exception as exc:  # noqa: BLE001 - the same error, or the same text
+            return repr(exc)
+
+    assert outcome(split_front_matter) == outcome(slow_split_front_matter)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.from_regex(r"[0-9]{4}-[0-3][0-9]-[0-3][0-9]T[0-2][0-9]:[0-6][0-9]:[0-6][0-9]Z", fullmatch=True))
+def test_utc_timestamps_are_what_csafeloader_makes(text):
+    try:
+        expected = repr(yaml.load(f"a: {text}", Loader=yaml.CSafeLoader)["a"])
+    except ValueError:
+        expected = "ValueError"
+    try:
+        actual = repr(_plain_value(text))
+    except ValueError:
+        actual = "ValueError"
+    assert actual == expected

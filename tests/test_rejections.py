@@ -167,3 +167,27 @@ def test_a_record_deleted_while_read_is_simply_gone(tmp_path, monkeypatch):
     loaded = load_records(folder)
     assert not loaded.rejected and len(loaded.summaries) == 4 and "000_0caf8a9d4d505239.txt" not in {
         summary.path for summary in loaded.summaries}
+
+
+def test_a_cold_load_past_its_budget_reads_details_back_from_the_cache(tmp_path, monkeypatch):
+    """Past HELD_DETAILS, the details of records just parsed and stored are not kept in
+    memory but read from the cache when wanted: the same records; and a record that
+    changed between the scan and its parse keeps its parsed details, since the cache's
+    row is of another version than the scan's."""
+    from frfeeds.read import loader
+
+    folder = tmp_path / "records"
+    shutil.copytree(SEEDS, folder)
+    for path in folder.iterdir():
+        os.utime(path, (OLD, OLD))
+    expected = load_records(folder)
+    expected_records = expected.records(summary.path for summary in expected.summaries)
+    monkeypatch.setattr(loader, "HELD_DETAILS", 0)
+    scanned = scan_records(folder)
+    changed = folder / "000_0caf8a9d4d505239.txt"
+    os.utime(changed, (OLD + 50, OLD + 50))  # after the scan: the row is of another version
+    cache = open_cache(folder, tmp_path / "cache")
+    loaded = load_records(folder, cache, files=scanned)
+    assert loaded.parsed == len(scanned) and list(loaded._details) == [changed.name]
+    assert loaded.records(summary.path for summary in loaded.summaries) == expected_records
+    cache.close()

@@ -23,12 +23,16 @@ from collections.abc import Callable
 #: What read_block returns for a document it leaves to libyaml.
 UNSUPPORTED = object()
 
-#: Anything but the characters libyaml reads as printable, less tab, BOM and the line
-#: breaks other than \n (\r, \x85, \u2028, \u2029).
-_OUTSIDE = re.compile("[^\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]")
+#: The characters libyaml reads as printable, less tab, BOM and line breaks (\n,
+#: \r, \x85, \u2028, \u2029); and those of them but the space.
+_PRINTABLE = "\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff"
+_PRINTABLE_NOT_SPACE = "\x21" + _PRINTABLE[1:]
 #: One line: indent, "- " (an item), "key:" (a simple key: a word of at most 100
-#: characters) and the rest, trailing spaces left out.
-_LINE = re.compile(r"^( *)(-(?: +|$))?(?:([A-Za-z_][A-Za-z0-9_]{0,99}):(?: +|$))?(.*[^ \n])? *$", re.MULTILINE)
+#: characters) and the rest, trailing spaces left out. A line holding any character
+#: but the printable ones does not match.
+_LINE = re.compile(
+    rf"( *)(-(?: +|$))?(?:([A-Za-z_][A-Za-z0-9_]{{0,99}}):(?: +|$))?([{_PRINTABLE}]*[{_PRINTABLE_NOT_SPACE}])? *"
+)
 _DOUBLE = re.compile(r'"((?:[^"\\]|\\.)*)"(?: +#.*)?\Z')
 _SINGLE = re.compile(r"'((?:[^']|'')*)'(?: +#.*)?\Z")
 _ESCAPE = re.compile(r"\\(x[0-9A-Fa-f]{2}|u[0-9A-Fa-f]{4}|U[0-9A-Fa-f]{8}|.)")
@@ -40,6 +44,17 @@ _ESCAPES = {
 #: Characters a plain scalar cannot start with (YAML indicators), and ones it can but
 #: only in ways left to libyaml.
 _NOT_PLAIN_START = frozenset(",[]{}#&*!|>'\"%@`?:")
+#: The value of a line with nothing after its "key:" or "-" (but maybe a comment):
+#: what follows on the next lines, if anything.
+_NESTED = object()
+#: A line read: (indent, length of its "- " or 0, key or "", value or _NESTED); () for
+#: a blank or comment line, None for one that is left to libyaml.
+_Line = tuple[int, int, str, object]
+#: Lines already read, per ``plain`` function: the same lines recur from record to
+#: record ("type: article", "    isCached: true"), and a line's value depends on nothing
+#: else. Bounded: once full, new lines are read and not kept.
+_MEMOS: dict[Callable[[str], object], dict[str, _Line | tuple[()] | None]] = {}
+_MEMO_SIZE = 20_000
 #: Keys known to be strings (a plain key can be a boolean or null: "on:", "null:").
 _STR_KEYS: set[str] = set()
 
@@ -51,27 +66,67 @@ class _Unsupported(Exception):
 def read_block(text: str, plain: Callable[[str], object]) -> object:
     """The document's value, or UNSUPPORTED. ``plain`` gives a plain scalar's value
     (raising ValueError for one it cannot)."""
-    if _OUTSIDE.search(text):
-        return UNSUPPORTED
-    # (indent, item marker or "", key or "", rest), blank and comment lines left out
-    lines = [line for line in _LINE.findall(text) if line[1] or line[2] or (line[3] and line[3][0] != "#")]
+    memo = _MEMOS.get(plain)
+    if memo is None:
+        memo = _MEMOS[plain] = {}
+    lines: list[_Line] = []
+    append = lines.append
+    for line in text.split("\n"):
+        read = memo.get(line, _NESTED)
+        if read is _NESTED:
+            read = _read_line(line, plain)
+            if len(memo) < _MEMO_SIZE:
+                memo[line] = read
+        if read:
+            append(read)  # type: ignore[arg-type]  # a non-empty tuple: a line read
+        elif read is None:
+            return UNSUPPORTED
     if not lines:
         return UNSUPPORTED
-    reader = _Reader(lines, plain)
+    reader = _Reader(lines)
     try:
-        value = reader.collection(len(lines[0][0]))
-    except (_Unsupported, ValueError, RecursionError):
+        value = reader.collection(lines[0][0])
+    except (_Unsupported, RecursionError):
         return UNSUPPORTED
     return value if reader.pos == len(lines) else UNSUPPORTED
 
 
-class _Reader:
-    """A recursive descent over the lines."""
+def _read_line(line: str, plain: Callable[[str], object]) -> _Line | tuple[()] | None:
+    """One line as read_block's reader takes it (see _Line).
 
-    def __init__(self, lines: list[tuple[str, str, str, str]], plain: Callable[[str], object]) -> None:
+    Every line is read, wherever it sits: a document is read only when all of its
+    lines are, and a line without "key:" or "-" that is not blank or a comment (the
+    rest of a multi-line scalar) is never part of one that is."""
+    match = _LINE.fullmatch(line)
+    if match is None:  # a character YAML does not allow, or one left to libyaml
+        return None
+    spaces, item, key, rest = match.groups()
+    if key is None:
+        if item is None:
+            return () if rest is None or rest[0] == "#" else None
+    elif key not in _STR_KEYS:
+        try:
+            if type(plain(key)) is not str:  # e.g. "on:" is a boolean key
+                return None
+        except ValueError:
+            return None
+        if len(_STR_KEYS) < 10_000:
+            _STR_KEYS.add(key)
+    value: object = _NESTED
+    if rest is not None and rest[0] != "#":
+        try:
+            value = _scalar(rest, plain)
+        except (_Unsupported, ValueError):
+            return None
+    return (len(spaces), len(item or ""), key or "", value)
+
+
+class _Reader:
+    """A recursive descent over the lines read."""
+
+    def __init__(self, lines: list[_Line]) -> None:
         self.lines = lines
         self.pos = 0
-        self.plain = plain
 
     def collection(self, indent: int) -> object:
         return self.sequence(indent) if self.lines[self.pos][1] else self.mapping(indent)
@@ -80,8 +135,7 @@ class _Reader:
         """The value after ``key:`` or ``-`` with nothing else on its line."""
         if self.pos == len(self.lines):
             return None
-        spaces, item = self.lines[self.pos][:2]
-        next_indent = len(spaces)
+        next_indent, item = self.lines[self.pos][:2]
         if next_indent > indent:
             return self.collection(next_indent)
         if in_mapping and next_indent == indent and item:
@@ -90,64 +144,70 @@ class _Reader:
 
     def mapping(self, indent: int) -> dict[str, object]:
         lines = self.lines
+        end = len(lines)
+        pos = self.pos
         result: dict[str, object] = {}
-        while self.pos < len(lines):
-            spaces, item, key, rest = lines[self.pos]
-            if len(spaces) != indent or item or not key:
-                if len(spaces) < indent:
+        while pos < end:
+            line_indent, item, key, value = lines[pos]
+            if line_indent != indent or item or not key:
+                if line_indent < indent:
                     break
                 raise _Unsupported
-            if key not in _STR_KEYS:
-                if type(self.plain(key)) is not str:  # e.g. "on:" is a boolean key
-                    raise _Unsupported
-                if len(_STR_KEYS) < 10_000:
-                    _STR_KEYS.add(key)
-            self.pos += 1
-            if rest and rest[0] != "#":
-                result[key] = self.scalar(rest)
-            else:
-                result[key] = self.nested(indent, True)
+            pos += 1
+            if value is _NESTED:
+                self.pos = pos
+                value = self.nested(indent, True)
+                pos = self.pos
+            result[key] = value
+        self.pos = pos
         return result
 
     def sequence(self, indent: int) -> list[object]:
         lines = self.lines
+        end = len(lines)
+        pos = self.pos
         result: list[object] = []
-        while self.pos < len(lines):
-            spaces, item, key, rest = lines[self.pos]
-            if len(spaces) != indent or not item:
-                if len(spaces) < indent or (len(spaces) == indent and key):
+        while pos < end:
+            line_indent, item, key, value = lines[pos]
+            if line_indent != indent or not item:
+                if line_indent < indent or (line_indent == indent and key):
                     break  # the mapping holding a sequence at its key's indent goes on
                 raise _Unsupported
             if key:  # "- key: value" opens a mapping at the key's column
-                inner = indent + len(item)
-                lines[self.pos] = (" " * inner, "", key, rest)
+                inner = indent + item
+                lines[pos] = (inner, 0, key, value)
+                self.pos = pos
                 result.append(self.mapping(inner))
-            elif rest and rest[0] != "#":
-                self.pos += 1
-                result.append(self.scalar(rest))
-            else:
-                self.pos += 1
+                pos = self.pos
+            elif value is _NESTED:
+                self.pos = pos + 1
                 result.append(self.nested(indent, False))
+                pos = self.pos
+            else:
+                pos += 1
+                result.append(value)
+        self.pos = pos
         return result
 
-    def scalar(self, text: str) -> object:
-        first = text[0]
-        if first == '"':
-            if text[-1] == '"' and len(text) > 1 and '"' not in text[1:-1] and "\\" not in text:
-                return text[1:-1]
-            match = _DOUBLE.match(text)
-            if match is None:
-                raise _Unsupported
-            return _ESCAPE.sub(_unescape, match.group(1))
-        if first == "'":
-            match = _SINGLE.match(text)
-            if match is None:
-                raise _Unsupported
-            return match.group(1).replace("''", "'")
-        if (first in _NOT_PLAIN_START or (first == "-" and (len(text) == 1 or text[1] == " "))
-                or ": " in text or " #" in text or text[-1] == ":"):
+
+def _scalar(text: str, plain: Callable[[str], object]) -> object:
+    first = text[0]
+    if first == '"':
+        if text[-1] == '"' and len(text) > 1 and '"' not in text[1:-1] and "\\" not in text:
+            return text[1:-1]
+        match = _DOUBLE.match(text)
+        if match is None:
             raise _Unsupported
-        return self.plain(text)
+        return _ESCAPE.sub(_unescape, match.group(1))
+    if first == "'":
+        match = _SINGLE.match(text)
+        if match is None:
+            raise _Unsupported
+        return match.group(1).replace("''", "'")
+    if (first in _NOT_PLAIN_START or (first == "-" and (len(text) == 1 or text[1] == " "))
+            or ": " in text or " #" in text or text[-1] == ":"):
+        raise _Unsupported
+    return plain(text)
 
 
 def _unescape(match: re.Match[str]) -> str:

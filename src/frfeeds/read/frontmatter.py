@@ -14,7 +14,9 @@ go to PyYAML's safe loader on libyaml, with two shortcuts that keep its results 
 
 from __future__ import annotations
 
+import datetime as dt
 import os
+import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, cast
 
@@ -34,7 +36,9 @@ MAX_NODES = 50_000
 #: Python loader instead, which fails with a RecursionError that is caught.
 _NESTING_CHARS = "[{-:"
 _C_LOADER_MAX_NESTING = 5_000
-_FENCES = ("---", "...")
+#: The line closing the front matter, with the line break before it: ``---`` or ``...``,
+#: then only white space (what str.rstrip() strips).
+_FENCE = re.compile(r"\n(?:---|\.\.\.)[^\S\n]*(?=\n|\Z)")
 
 _TAG = "tag:yaml.org,2002:"
 _STR, _SEQ, _MAP, _MERGE = _TAG + "str", _TAG + "seq", _TAG + "map", _TAG + "merge"
@@ -142,9 +146,21 @@ def _plain_tag(value: str) -> str:
     return tag
 
 
+#: The timestamps records are written with (``2019-11-16T16:42:00Z``), which the safe
+#: loader resolves as timestamps and builds as UTC datetimes: built here in one step.
+_UTC_SECONDS = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z")
+_UTC = dt.timezone.utc
+
+
 def _plain_value(text: str) -> object:
     """A plain scalar's value, as the safe loader constructs it (ValueError if it would
     not: an unknown tag or a malformed value)."""
+    if len(text) == 20 and _UTC_SECONDS.fullmatch(text):
+        try:
+            return dt.datetime(int(text[:4]), int(text[5:7]), int(text[8:10]), int(text[11:13]), int(text[14:16]),
+                               int(text[17:19]), tzinfo=_UTC)
+        except ValueError as exc:  # 2019-02-30: the constructor refuses it too
+            raise ValueError(text) from exc
     tag = _plain_tag(text)
     if tag == _STR:
         return text
@@ -172,13 +188,15 @@ def _unreadable(node: ScalarNode, exc: Exception) -> yaml.MarkedYAMLError:
 
 def split_front_matter(text: str, display: str) -> str:
     """The YAML between the opening ``---`` line and the next ``---`` (or ``...``) line."""
-    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    if lines[0].rstrip() != "---":
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    end = text.find("\n")
+    if (text if end < 0 else text[:end]).rstrip() != "---":
         raise RecordError(display, "front matter", "missing: the file must start with a '---' line")
-    for index in range(1, len(lines)):
-        if lines[index].rstrip() in _FENCES:
-            return "\n".join(lines[1:index])
-    raise RecordError(display, "front matter", "not closed: no '---' line after the fields")
+    fence = None if end < 0 else _FENCE.search(text, end)
+    if fence is None:
+        raise RecordError(display, "front matter", "not closed: no '---' line after the fields")
+    return text[end + 1:fence.start()]
 
 
 def parse_front_matter(front: str, display: str) -> object:
