@@ -21,7 +21,7 @@ from frfeeds.fingerprint import code_stamp
 from frfeeds.read.scan import RACY_NS, Listing, RecordFile, check_records_folder, list_records
 from frfeeds.report import BuildReport, WriteResult
 from frfeeds.settings import Settings
-from frfeeds.workers import gc_off
+from frfeeds.workers import Workers, cores, gc_off
 from frfeeds.write.writer import Manifest, TreeError, TreeWriter, state_file
 
 #: Fewer records than this to render are rendered in this process (a pool costs more).
@@ -51,7 +51,17 @@ def build(
     # the one clock of a build: it decides which scheduled stories are published
     now = settings.clock()
     state = state_file(cache_dir, out) if cache_dir is not None else None
-    with gc_off(), TreeWriter(out, state, wait=wait, on_wait=on_wait) as tree:
+    with gc_off(), TreeWriter(out, state, wait=wait, on_wait=on_wait) as tree, \
+            Workers(cores(), prepare=_prepare_rendering) as workers:
+        if tree.manifest is None:
+            # no earlier tree: every record is rendered, and likely parsed. The workers
+            # are started before the records are listed: forked later, each would map
+            # the listing and the records loaded, and the summed RSS count them again
+            try:
+                workers.start()
+            except BaseException as exc:
+                _raise_if_a_worker_died(exc, out)
+                raise
         listing = list_records(settings.records)
         key = _inputs_key(settings, listing)
         manifest = tree.manifest
@@ -70,7 +80,7 @@ def build(
             if cache is None:
                 tree.state = None  # the cache folder is unusable: no state there either
             try:
-                report = _write(tree, settings, cache, listing.files(), key, progress, now)
+                report = _write(tree, workers, settings, cache, listing.files(), key, progress, now)
             except BaseException as exc:
                 _raise_if_a_worker_died(exc, out)
                 raise
@@ -113,47 +123,51 @@ def _log_warning(message: str) -> None:
     logging.getLogger("frfeeds").warning("%s", message)
 
 
-def _write(tree: TreeWriter, settings: Settings, cache: ParseCache | None, files: list[RecordFile], key: str,
-           progress: bool, now: dt.datetime) -> BuildReport:
+def _prepare_rendering() -> None:
+    from frfeeds.plan import load_rendering
+
+    load_rendering()
+
+
+def _write(tree: TreeWriter, workers: Workers, settings: Settings, cache: ParseCache | None,
+           files: list[RecordFile], key: str, progress: bool, now: dt.datetime) -> BuildReport:
     # imported only now: the no-change path needs no YAML, feedgen or lxml
-    from frfeeds.plan import PAGES, feed_paths, load_rendering, plan_site, render_page
+    from frfeeds.plan import PAGES, feed_paths, plan_site, render_page
     from frfeeds.progress import progress_bar
     from frfeeds.read.loader import load_records
     from frfeeds.rendering import Target, render_documents
     from frfeeds.report import report_of
-    from frfeeds.workers import Workers, cores
 
-    with Workers(cores(), prepare=load_rendering) as workers:
-        with progress_bar(len(files), "parsing", progress) as advance:
-            loaded = load_records(settings.records, cache, files, progress=advance, pool=workers.pool)
-        plan = plan_site(settings, loaded.summaries, now)
-        previous = tree.manifest.digests if tree.manifest else {}
-        stale = []
-        for feed in plan.documents:  # the feeds and their archive documents, each by its own digest
-            paths = feed_paths(feed)
-            if previous.get(feed.path) == plan.digests[feed.path] and all(map(tree.unchanged, paths)):
-                for path in paths:
-                    tree.keep(path)
-            else:
-                stale.append(feed)
-        # the details of what will be rendered are read here (the cache, or a parse), a chunk
-        # at a time: rendering itself reads no file
-        entries = len({entry.path for feed in stale for entry in feed.entries})
-        pool = workers.pool() if workers.size > 1 and entries >= RENDER_POOL_MIN_ENTRIES else None
-        target = Target(tree.out, tree.stage())
-        with progress_bar(len(stale), "rendering", progress) as advance:
-            for _, staged in render_documents(plan.render, stale, loaded.encoded, target, pool):
-                for path, kept in staged:
-                    tree.record(path, kept)
-                advance(1)
-        pages = [path for path in PAGES
-                 if not (tree.manifest and tree.manifest.pages == plan.pages_digest and tree.unchanged(path))]
-        newest = loaded.encoded(entry.path for entry in plan.newest) if pages else {}
-        for path in PAGES:
-            if path in pages:
-                tree.put(path, render_page(plan, path, newest))
-            else:
+    with progress_bar(len(files), "parsing", progress) as advance:
+        loaded = load_records(settings.records, cache, files, progress=advance, pool=workers.pool)
+    plan = plan_site(settings, loaded.summaries, now)
+    previous = tree.manifest.digests if tree.manifest else {}
+    stale = []
+    for feed in plan.documents:  # the feeds and their archive documents, each by its own digest
+        paths = feed_paths(feed)
+        if previous.get(feed.path) == plan.digests[feed.path] and all(map(tree.unchanged, paths)):
+            for path in paths:
                 tree.keep(path)
+        else:
+            stale.append(feed)
+    # the details of what will be rendered are read here (the cache, or a parse), a chunk
+    # at a time: rendering itself reads no file
+    entries = len({entry.path for feed in stale for entry in feed.entries})
+    pool = workers.pool() if workers.size > 1 and entries >= RENDER_POOL_MIN_ENTRIES else None
+    target = Target(tree.out, tree.stage())
+    with progress_bar(len(stale), "rendering", progress) as advance:
+        for _, staged in render_documents(plan.render, stale, loaded.encoded, target, pool):
+            for path, kept in staged:
+                tree.record(path, kept)
+            advance(1)
+    pages = [path for path in PAGES
+             if not (tree.manifest and tree.manifest.pages == plan.pages_digest and tree.unchanged(path))]
+    newest = loaded.encoded(entry.path for entry in plan.newest) if pages else {}
+    for path in PAGES:
+        if path in pages:
+            tree.put(path, render_page(plan, path, newest))
+        else:
+            tree.keep(path)
     report = report_of(loaded, plan, settings.records)
     if loaded.transient:  # a file or folder could not be read: the next build reads it again
         key = ""

@@ -72,6 +72,11 @@ class Workers:
             self._pool = self._stack.enter_context(process_pool(self.size))
         return self._pool
 
+    def start(self) -> None:
+        """Start the worker processes now (a pool forks them on its first task)."""
+        if self.size > 1:
+            self.pool().submit(int).result()
+
     def __enter__(self) -> Workers:
         return self
 
