@@ -44,6 +44,8 @@ class Served:
     #: changes it, so it may be cached for long.
     sealed: bool = False
     _gzip: list[bytes] = field(default_factory=list, compare=False, repr=False)
+    #: What the fast path made of the file (serve/fast.py: its headers), by Cache-Control value.
+    answers: dict[str, object] = field(default_factory=dict, compare=False, repr=False)
 
     def gzipped(self) -> bytes:
         """The bytes gzipped with no timestamp: the same in every worker, every time."""
