@@ -39,10 +39,9 @@ class Answers:
     the response is made conditional, Flask-Compress adds Vary and Content-Encoding
     after it; a 304 loses the entity headers)."""
 
-    __slots__ = ("data", "etag", "gzip_etag", "last_modified", "full", "full_gzip", "fresh", "fresh_gzip", "gzip")
+    __slots__ = ("etag", "gzip_etag", "last_modified", "full", "_full_gzip", "fresh", "fresh_gzip", "gzip")
 
     def __init__(self, served: Served, cache_control: str, link: str | None, gzip: bool) -> None:
-        self.data = served.data
         self.etag = quote_etag(served.etag)
         self.gzip_etag = quote_etag(f"{served.etag}:gzip")
         self.last_modified = http_date(served.modified)
@@ -54,11 +53,15 @@ class Answers:
                       ("Last-Modified", self.last_modified), *tail], [("Vary", "Accept-Encoding")])
         self.fresh = ([("ETag", self.etag), *tail], [("Vary", "Accept-Encoding")])
         self.fresh_gzip = ([("ETag", self.gzip_etag), *tail], [("Vary", "Accept-Encoding")])
-        self.full_gzip: tuple[Headers, Headers] = ([], [])
-        if gzip:
-            self.full_gzip = ([content_type, ("Content-Length", str(len(served.gzipped()))), ("ETag", self.gzip_etag),
-                               ("Last-Modified", self.last_modified), *tail],
-                              [("Vary", "Accept-Encoding"), ("Content-Encoding", "gzip")])
+        self._full_gzip: tuple[Headers, Headers] | None = None
+
+    def full_gzip(self, served: Served) -> tuple[Headers, Headers]:
+        """The 200's headers, gzipped: made (and the file gzipped) on the first request for them."""
+        if self._full_gzip is None:
+            full = self.full[0]
+            self._full_gzip = ([full[0], ("Content-Length", str(len(served.gzipped()))), ("ETag", self.gzip_etag),
+                                *full[3:]], [("Vary", "Accept-Encoding"), ("Content-Encoding", "gzip")])
+        return self._full_gzip
 
 
 class FastFiles:
@@ -105,7 +108,7 @@ class FastFiles:
         gzip = answers.gzip and self.gzip_taken(environ.get("HTTP_ACCEPT_ENCODING", ""))
         match = environ.get("HTTP_IF_NONE_MATCH")
         if match is None and "HTTP_IF_MODIFIED_SINCE" not in environ:
-            headers = answers.full_gzip if gzip else answers.full
+            headers = answers.full_gzip(served) if gzip else answers.full
         elif match == answers.etag or not is_resource_modified(environ, answers.etag,
                                                                last_modified=answers.last_modified):
             return self.respond(start_response, "304 NOT MODIFIED", answers.fresh, b"")
@@ -113,7 +116,7 @@ class FastFiles:
                                                                               last_modified=answers.last_modified)):
             return self.respond(start_response, "304 NOT MODIFIED", answers.fresh_gzip, b"")
         else:
-            headers = answers.full_gzip if gzip else answers.full
+            headers = answers.full_gzip(served) if gzip else answers.full
         body = b"" if method == "HEAD" else served.gzipped() if gzip else served.data
         return self.respond(start_response, "200 OK", headers, body)
 
