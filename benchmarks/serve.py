@@ -27,7 +27,9 @@ Procfile's command with ``--worker-class sync --threads 1``), side by side in on
 ``--compare-nginx`` measures, side by side in one run on the same machine, full, gzip
 and 304 answers from the Procfile's gunicorn directly, through nginx as the caching
 proxy of deploy/nginx/proxy.conf.template in front of it, and from nginx serving the
-built tree with deploy/nginx/static.conf.template (Debian package ``nginx``).
+built tree with deploy/nginx/static.conf.template (Debian package ``nginx``); then the
+app's rates over nginx's static ones (issue 18's targets) and the memory of gunicorn's
+master and workers.
 """
 
 from __future__ import annotations
@@ -143,13 +145,14 @@ def main() -> int:
     home.mkdir(parents=True, exist_ok=True)
     cache = REPO / "bench-data" / f"serve-cache-{args.records}"
     if not cache.is_dir():  # warm the parse cache, as a deployment's build step would
-        subprocess.run([str(Path(sys.executable).parent / "frfeeds"), "build", str(REPO / "bench-data" / "serve-out"),
-                        "--records", str(records), "--cache", str(cache), "--quiet"], check=True)
+        subprocess.run([str(Path(sys.executable).parent / "frfeeds"), "build",
+                        str(REPO / "bench-data" / f"serve-out-{args.records}"), "--records", str(records),
+                        "--cache", str(cache), "--quiet"], check=True)
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
            "HOST": "127.0.0.1", "PORT": str(port), "WEB_CONCURRENCY": str(args.workers), "HOME": str(home),
            "FRFEEDS_RECORDS": str(records), "FRFEEDS_BASE_URL": f"http://127.0.0.1:{port}", "FRFEEDS_CACHE": str(cache)}
     if args.compare_nginx:
-        out = REPO / "bench-data" / "serve-out"
+        out = REPO / "bench-data" / f"serve-out-{args.records}"
         subprocess.run([str(Path(sys.executable).parent / "frfeeds"), "build", str(out), "--records", str(records),
                         "--cache", str(cache), "--base-url", f"http://127.0.0.1:{port}", "--quiet"], check=True,
                        stdout=subprocess.DEVNULL)
@@ -196,16 +199,21 @@ def measure(command: str, env: dict, port: int, args: argparse.Namespace) -> Non
                   f"   non-2xx/3xx {result['errors']}")
         if args.queries:
             measure_queries(port, args)
-        workers = subprocess.run(["pgrep", "-P", str(server.pid)], capture_output=True, text=True).stdout.split()
-        rss, pss = memory_mib(server.pid)
-        print(f"  master: RSS {rss:.0f} MiB, PSS {pss:.0f} MiB")
-        for pid in workers:
-            rss, pss = memory_mib(int(pid))
-            print(f"  worker {pid}: RSS {rss:.0f} MiB, PSS {pss:.0f} MiB")
+        print_memory(server.pid)
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=60)
         log.close()
+
+
+def print_memory(master: int) -> None:
+    """RSS and PSS of gunicorn's master and each of its workers."""
+    workers = subprocess.run(["pgrep", "-P", str(master)], capture_output=True, text=True).stdout.split()
+    rss, pss = memory_mib(master)
+    print(f"  master: RSS {rss:.0f} MiB, PSS {pss:.0f} MiB")
+    for pid in workers:
+        rss, pss = memory_mib(int(pid))
+        print(f"  worker {pid}: RSS {rss:.0f} MiB, PSS {pss:.0f} MiB")
 
 
 def nginx_binary() -> str | None:
@@ -275,6 +283,10 @@ def compare_nginx(command: str, env: dict, port: int, out: Path, args: argparse.
         for name in list(servers)[1:]:
             print(f"  {name} / direct: " + ", ".join(
                 f"{run} {results[name][run]['rps'] / direct[run]['rps']:.1f}x" for run in direct))
+        static = results["nginx static tree"]
+        print("  the app / nginx static tree (issue 18: full >= 0.25x, 304 >= 0.12x): " + ", ".join(
+            f"{run} {direct[run]['rps'] / static[run]['rps']:.2f}x" for run in direct))
+        print_memory(server.pid)
     finally:
         for process in nginxes + [server]:
             os.killpg(process.pid, signal.SIGTERM)

@@ -22,6 +22,8 @@ pytestmark = pytest.mark.slow
 
 RELOAD = 1.0
 WORKERS = 2
+#: The Procfile's app spec.
+APP = "frfeeds.app:create_app()"
 
 
 def procfile_command() -> str:
@@ -38,7 +40,9 @@ def free_port() -> int:
 
 
 class Server:
-    def __init__(self, records: Path, log: Path, reload: float = RELOAD, base_url: str | None = None):
+    def __init__(self, records: Path, log: Path, reload: float = RELOAD, base_url: str | None = None,
+                 app: str | None = None):
+        """The Procfile's command; with app, its app spec replaced (``frfeeds.app:create_app(fast=False)``)."""
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = log
@@ -55,7 +59,8 @@ class Server:
         }
         self.output = open(log, "w")
         self.process = subprocess.Popen(
-            ["bash", "-c", f"exec {procfile_command()}"], env=env, stdout=self.output, stderr=subprocess.STDOUT,
+            ["bash", "-c", "exec " + procfile_command().replace(APP, app or APP)],
+            env=env, stdout=self.output, stderr=subprocess.STDOUT,
             start_new_session=True,
         )
         deadline = time.monotonic() + 60
@@ -75,6 +80,17 @@ class Server:
             connection.request("GET", path, headers={"Connection": "close", **(headers or {})})
             response = connection.getresponse()
             return response.status, dict(response.getheaders()), response.read()
+        finally:
+            connection.close()
+
+    def answer(self, method: str, path: str, headers: dict) -> tuple[int, list[tuple[str, str]], bytes]:
+        """Status, every header in order (Date's value masked: the time) and body of one request."""
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+        try:
+            connection.request(method, path, headers={"Connection": "close", **headers})
+            response = connection.getresponse()
+            fields = [(name, "<date>" if name == "Date" else value) for name, value in response.getheaders()]
+            return response.status, fields, response.read()
         finally:
             connection.close()
 
@@ -116,6 +132,31 @@ def test_procfile_binds_port_and_runs_the_app_factory():
     command = procfile_command()
     assert command.startswith("gunicorn ") and "$PORT" in command.replace("${PORT", "$PORT")
     assert "'frfeeds.app:create_app()'" in command
+
+
+def test_the_fast_path_answers_over_http_as_flask_does(tmp_path, records):
+    """The Procfile's gunicorn with the fast path and without it (every request through
+    Flask): the same status, headers in the same order and body, request for request."""
+    base_url = "https://feeds.example.org"
+    fast = Server(records, tmp_path / "fast.log", base_url=base_url)
+    flask = Server(records, tmp_path / "flask.log", base_url=base_url, app="frfeeds.app:create_app(fast=False)")
+    try:
+        for path in ("/", "/index.html", "/feeds.opml", "/feeds/ai.atom", "/feeds/all.rss", "/feeds/all.json",
+                     "/feeds/ai.html", "/feeds/providers/cbsnews.com.atom", "/feeds/nope.atom", "/feeds/ai.atom/",
+                     "/feeds/ai.atom?topics=ai", "/%2e%2e/index.html"):
+            found = dict(flask.answer("GET", path, {})[1])
+            etag, modified = found.get("ETag", '"none"'), found.get("Last-Modified", "")
+            requests = [{}, {"Accept-Encoding": "gzip"}, {"Accept-Encoding": "gzip;q=0, identity"},
+                        {"If-None-Match": etag}, {"If-None-Match": etag, "Accept-Encoding": "gzip"},
+                        {"If-None-Match": etag[:-1] + ':gzip"', "Accept-Encoding": "gzip"},
+                        {"If-None-Match": '"other"'}, {"If-Modified-Since": modified}, {"If-Match": '"other"'}]
+            for method in ("GET", "HEAD"):
+                for headers in requests:
+                    assert fast.answer(method, path, headers) == flask.answer(method, path, headers), (
+                        method, path, headers)
+    finally:
+        fast.stop()
+        flask.stop()
 
 
 def test_reader_subscribes_updates_without_duplicates_and_gets_304(server, tmp_path):

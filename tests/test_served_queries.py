@@ -173,12 +173,13 @@ def test_a_flood_of_distinct_queries_stays_within_the_memo_budget(generated):
     """Each distinct query is rendered and kept; the memo drops the oldest past its budget."""
     from frfeeds.read.loader import load_records as load
     from frfeeds.serve.served import RESOLVED_QUERIES, RenderMemo, ServedTree
+    from frfeeds.serve.snapshot import Snapshot
 
     settings = Settings(records=generated, limit=5, cache=None)
     loaded = load(generated)
     plan = plan_site(settings, loaded.summaries, None)
     memo = RenderMemo(budget=256 << 10)
-    served = ServedTree(plan, loaded.hold(r.path for r in plan.selection.records), memo, limit=5)
+    served = ServedTree(plan, Snapshot.write(loaded, (r.path for r in plan.selection.records)), memo, limit=5)
     sizes = set()
     for number in range(600):
         answer = served.query("feeds/all.json", parse_request(f"min_quality={number - 300}"))

@@ -15,6 +15,7 @@ from urllib.parse import quote
 
 from flask import Flask, Response, g, jsonify, request
 from flask_compress import Compress
+from flask_compress.flask_compress import _choose_algorithm
 
 from frfeeds.announce import link_header
 from frfeeds.config.loading import load_settings
@@ -25,6 +26,7 @@ from frfeeds.render.links import absolute
 from frfeeds.render.outputs import FORMAT_EXTENSIONS, MEDIA_TYPES, load_renderers
 from frfeeds.render.pages import load_templates
 from frfeeds.selection_index import NoSuchPage
+from frfeeds.serve.fast import FastFiles
 from frfeeds.serve.reloader import Reloader
 from frfeeds.serve.served import Served, Unavailable
 from frfeeds.settings import Settings
@@ -39,14 +41,21 @@ and <a href="{root}/feeds.opml">feeds.opml</a> subscribes a reader to all of the
 
 
 UNAVAILABLE = "This feed cannot be served right now; try again shortly.\n"
+#: Smaller answers are not gzipped (Flask-Compress's COMPRESS_MIN_SIZE).
+COMPRESS_MIN_SIZE = 500
 #: Seconds a sealed archive document may be cached (README: Archives).
 SEALED_MAX_AGE = 86_400
 
 
-def create_app(test_config: Mapping[str, Any] | None = None, settings: Settings | None = None) -> Flask:
+def create_app(test_config: Mapping[str, Any] | None = None, settings: Settings | None = None, *,
+               fast: bool = True) -> Flask:
     """Build the app. Settings: the given ones, else from the config file (``CONFIG``,
     else FRFEEDS_CONFIG, else ./frfeeds.toml), ``FRFEEDS_*`` variables, then
-    ``test_config``'s keys (config.table.TABLE: ``RECORDS``, ``LIMIT``, ``RELOAD_INTERVAL``, ...)."""
+    ``test_config``'s keys (config.table.TABLE: ``RECORDS``, ``LIMIT``, ``RELOAD_INTERVAL``, ...).
+
+    The plain file requests are answered in front of Flask (serve/fast.py), with the
+    answers Flask gives; ``fast=False`` sends every request through Flask (the tests
+    compare the two)."""
     if settings is None:
         config = dict(test_config or {})
         given = {row.key: config.get(row.name) for row in TABLE}
@@ -56,10 +65,11 @@ def create_app(test_config: Mapping[str, Any] | None = None, settings: Settings 
     load_templates()
 
     app = Flask(__name__)
+    compressible = sorted(set(MEDIA_TYPES.values()) | {"application/json"})
     app.config.update(
         COMPRESS_ALGORITHM=["gzip"],
-        COMPRESS_MIMETYPES=sorted(set(MEDIA_TYPES.values()) | {"application/json"}),
-        COMPRESS_MIN_SIZE=500,
+        COMPRESS_MIMETYPES=compressible,
+        COMPRESS_MIN_SIZE=COMPRESS_MIN_SIZE,
         COMPRESS_CACHE_KEY=lambda req: req.path,
         COMPRESS_CACHE_BACKEND=_GzipCache,
     )
@@ -166,19 +176,32 @@ def create_app(test_config: Mapping[str, Any] | None = None, settings: Settings 
         response = Response(served.data, content_type=f"{served.media_type}; charset=utf-8")
         response.set_etag(served.etag)
         response.last_modified = served.modified
-        # a sealed archive: a day; anything else: never past the next scheduled story
-        response.headers["Cache-Control"] = (sealed_cache_control if served.sealed
-                                             else f"public, max-age={reloader.max_age()}")
-        if settings.hub and path.endswith(FORMAT_EXTENSIONS):  # WebSub discovery: subscribable files
-            # rel="self" is the document's own URL: a served query's canonical one (any
-            # other spelling was redirected), as its id and self link say
-            query = request.query_string.decode("utf-8")
-            self_url = absolute(settings.base_url, path) + (f"?{query}" if query else "")
-            response.headers["Link"] = link_header(settings.hub, self_url)
+        response.headers["Cache-Control"] = cache_control_of(served)
+        # rel="self" is the document's own URL: a served query's canonical one (any
+        # other spelling was redirected), as its id and self link say
+        query = request.query_string.decode("utf-8")
+        if (link := link_of(path + (f"?{query}" if query else ""))) is not None:
+            response.headers["Link"] = link
         # in place (it returns self): 304, 412 or 206 as the request's conditions say
         response.make_conditional(request)
         return response
 
+    def cache_control_of(served: Served) -> str:
+        """A sealed archive: a day; anything else: never past the next scheduled story."""
+        return sealed_cache_control if served.sealed else f"public, max-age={reloader.max_age()}"
+
+    def link_of(target: str) -> str | None:
+        """WebSub discovery of a subscribable file (a tree path, with a served query's
+        query string): its Link header, or None."""
+        if settings.hub and target.partition("?")[0].endswith(FORMAT_EXTENSIONS):
+            return link_header(settings.hub, absolute(settings.base_url, target))
+        return None
+
+    if fast:
+        app.wsgi_app = FastFiles(  # type: ignore[method-assign]
+            app.wsgi_app, reloader, cache_control=cache_control_of, link=link_of,
+            takes_gzip=lambda accept_encoding: _choose_algorithm(("gzip",), accept_encoding) == "gzip",
+            compressible=compressible, min_size=COMPRESS_MIN_SIZE)
     return app
 
 

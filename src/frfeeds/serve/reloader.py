@@ -14,9 +14,10 @@ import time
 from frfeeds.errors import RecordError
 from frfeeds.plan import plan_site
 from frfeeds.read.cache import ParseCache
-from frfeeds.read.loader import Held, load_records
+from frfeeds.read.loader import load_records
 from frfeeds.read.scan import RecordFile, scan_records, signature
 from frfeeds.serve.served import RenderMemo, ServedTree
+from frfeeds.serve.snapshot import Snapshot
 from frfeeds.serve.websub import Announcer, state_path
 from frfeeds.settings import Settings
 
@@ -35,7 +36,7 @@ class Reloader:
         self.announcer = Announcer(settings.hub, settings.base_url,
                                    state_path(settings.cache, settings.records, settings.base_url), interval, log)
         #: What requests are answered from; replaced whole, never changed in place.
-        self.tree = ServedTree(plan_site(settings, (), None), Held.empty(), self.memo, log, limit=settings.limit)
+        self.tree = ServedTree(plan_site(settings, (), None), Snapshot.empty(), self.memo, log, limit=settings.limit)
         self.loaded_at: dt.datetime | None = None
         self.last_error: str | None = None
         self._signature: str | None = None
@@ -95,7 +96,7 @@ class Reloader:
                 loaded = load_records(self.settings.records, self.cache, scanned)
                 plan = plan_site(self.settings, loaded.summaries, self.now())
                 # every published record: a served query may select any of them
-                held = loaded.hold(record.path for record in plan.selection.records)
+                held = Snapshot.write(loaded, (record.path for record in plan.selection.records))
                 break
             except RecordError as exc:
                 if attempt == RELOAD_ATTEMPTS:

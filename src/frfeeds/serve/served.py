@@ -20,9 +20,9 @@ from frfeeds.archive import is_sealed
 from frfeeds.catalog import EPOCH, Feed
 from frfeeds.plan import PAGES, Plan, entry_paths, feed_digest, feed_paths, render_feeds, render_page
 from frfeeds.query import Request
-from frfeeds.read.loader import Held
 from frfeeds.render.outputs import media_type
 from frfeeds.selection_index import NoSuchPage, SelectionIndex
+from frfeeds.serve.snapshot import Snapshot
 
 MEMO_BYTES = 256 << 20
 #: What the memo counts for an item besides its bytes: the Served, its key, the dict slots.
@@ -44,6 +44,8 @@ class Served:
     #: changes it, so it may be cached for long.
     sealed: bool = False
     _gzip: list[bytes] = field(default_factory=list, compare=False, repr=False)
+    #: What the fast path made of the file (serve/fast.py: its headers), by Cache-Control value.
+    answers: dict[str, object] = field(default_factory=dict, compare=False, repr=False)
 
     def gzipped(self) -> bytes:
         """The bytes gzipped with no timestamp: the same in every worker, every time."""
@@ -105,7 +107,7 @@ class RenderMemo:
 class ServedTree:
     """The files of one plan, by tree path.
 
-    ``held`` holds the details of every published record (Loaded.hold): a request,
+    ``held`` holds the details of every published record (a Snapshot): a request,
     a served query's too, renders from memory only. ``index`` answers served queries
     (``query``): their documents are rendered like files and kept in the same memo,
     keyed by the path with its canonical query string. Should rendering fail all the same, the path's
@@ -113,7 +115,7 @@ class ServedTree:
     ``rejected`` and ``transient`` say what the load found (for /healthz and the reloader).
     """
 
-    def __init__(self, plan: Plan, held: Held, memo: RenderMemo, log: logging.Logger | None = None, *,
+    def __init__(self, plan: Plan, held: Snapshot, memo: RenderMemo, log: logging.Logger | None = None, *,
                  records: int = 0, parsed: int = 0, rejected: int = 0, transient: bool = False,
                  limit: int = 50) -> None:
         self.plan = plan
