@@ -11,7 +11,6 @@ import contextlib
 import functools
 import os
 import stat
-import zlib
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor
 from dataclasses import dataclass, field, replace
@@ -38,8 +37,7 @@ _Result = tuple[str, bytes | None, bytes | None, bytes]
 #: Bytes of details of records parsed now that a load keeps in memory; the rest, once in
 #: the parse cache, are read from it when rendered (~6 us a record, against 0.5).
 HELD_DETAILS = 32 << 20
-#: Records Loaded.hold reads and compresses at a time.
-HOLD_CHUNK = 2_000
+
 
 @dataclass(frozen=True)
 class Loaded:
@@ -98,67 +96,6 @@ class Loaded:
                     raise RecordError(item.display, "file", "changed while being read; run again")
                 details[path] = row.details
         return {path: (self._summary_bytes[path], details[path]) for path in paths}
-
-    def hold(self, paths: Iterable[str]) -> Held:
-        """The details of the given records, read now and held in memory: rendering
-        from them reads no cache row and no file, so neither a record changing on disk
-        nor another process pruning the cache can fail it. Raises RecordError when a
-        record changed while it was being read.
-
-        Read and compressed HOLD_CHUNK records at a time: the uncompressed details of
-        every published record at once (the app holds them all, for served queries)
-        would raise the process's RSS for good by several times what is held."""
-        paths = list(dict.fromkeys(paths))
-        summaries: dict[str, bytes] = {}
-        parts: list[bytes] = []
-        spans: dict[str, tuple[int, int]] = {}
-        offset = 0
-        for start in range(0, len(paths), HOLD_CHUNK):
-            for path, (summary, detail) in self.encoded(paths[start:start + HOLD_CHUNK]).items():
-                packed = zlib.compress(detail, 1)
-                summaries[path] = summary
-                spans[path] = (offset, offset + len(packed))
-                parts.append(packed)
-                offset += len(packed)
-        return Held(b"".join(parts), spans, summaries)
-
-
-@dataclass(frozen=True)
-class Held:
-    """Details bytes of many records, compressed into one buffer.
-
-    One bytes object rather than one per record: processes forked from the one that
-    made it (gunicorn's workers) share its pages, since reading it touches no
-    per-record reference count.
-    """
-
-    blob: bytes
-    #: Path -> (start, end) of its compressed details in blob.
-    spans: dict[str, tuple[int, int]]
-    #: Path -> its encoded summary.
-    summaries: dict[str, bytes] = field(default_factory=dict)
-
-    @classmethod
-    def empty(cls) -> Held:
-        return cls(b"", {})
-
-    @classmethod
-    def pack(cls, summaries: dict[str, bytes], details: dict[str, bytes]) -> Held:
-        parts, spans, offset = [], {}, 0
-        for path, data in details.items():
-            packed = zlib.compress(data, 1)
-            spans[path] = (offset, offset + len(packed))
-            parts.append(packed)
-            offset += len(packed)
-        return cls(b"".join(parts), spans, summaries)
-
-    def details(self, path: str) -> bytes:
-        start, end = self.spans[path]
-        return zlib.decompress(memoryview(self.blob)[start:end])
-
-    def encoded(self, paths: Iterable[str]) -> dict[str, tuple[bytes, bytes]]:
-        """(summary, details) bytes by path, as Loaded.encoded gives them."""
-        return {path: (self.summaries[path], self.details(path)) for path in dict.fromkeys(paths)}
 
 
 def load_records(
