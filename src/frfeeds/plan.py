@@ -38,7 +38,6 @@ from frfeeds.render.outputs import (
 )
 from frfeeds.render.pages import NEWEST_STORIES, load_templates
 from frfeeds.settings import RenderSettings, Settings
-from frfeeds.workers import gc_paused, process_pool
 
 #: Pages made from the list of feeds rather than from entries: index.html, feeds.opml.
 PAGES = tuple(output.name for output in SITE_PAGES)
@@ -130,14 +129,15 @@ def feed_paths(feed: Feed) -> list[str]:
     return feed_files(feed.path, feed.archive)
 
 
-def batches(feeds: Sequence[Feed], size: int = RENDER_BATCH) -> list[Sequence[Feed]]:
-    """Feeds in batches of RENDER_BATCH, in order, each of at most BATCH_ENTRIES entries
+def batches(feeds: Sequence[Feed], size: int = RENDER_BATCH,
+            entries_bound: int = BATCH_ENTRIES) -> list[Sequence[Feed]]:
+    """Feeds in batches of size (RENDER_BATCH), in order, each of at most entries_bound entries
     but for its first feed: archive documents hold more entries than heads, and a
     batch's records are all fetched, sent and decoded at once."""
     made: list[Sequence[Feed]] = []
     start = entries = 0
     for index, feed in enumerate(feeds):
-        if index > start and (index - start == size or entries + len(feed.entries) > BATCH_ENTRIES):
+        if index > start and (index - start == size or entries + len(feed.entries) > entries_bound):
             made.append(feeds[start:index])
             start, entries = index, 0
         entries += len(feed.entries)
@@ -153,17 +153,12 @@ def load_rendering() -> None:
     load_templates()
 
 
-def render_feeds(inputs: RenderSettings, work: Iterable[tuple[Sequence[Feed], Encoded]],
-                 workers: int = 1) -> Iterator[dict[str, bytes]]:
+def render_feeds(inputs: RenderSettings, work: Iterable[tuple[Sequence[Feed], Encoded]]) -> Iterator[dict[str, bytes]]:
     """The files of each feed, one feed at a time, in order, from batches of feeds each
-    with its entries' details (the served tree's way: a few feeds at a time)."""
-    if workers < 2:
-        for feeds, encoded in work:
-            yield from render_batch(inputs, feeds, decode_records(encoded))
-        return
-    with process_pool(workers, fork=False) as pool:
-        for rendered in pool.map(_render_in_worker, ((inputs, feeds, encoded) for feeds, encoded in work)):
-            yield from rendered
+    with its entries' details (the served tree's way: a few feeds at a time, in this
+    process; a build renders with rendering.py)."""
+    for feeds, encoded in work:
+        yield from render_batch(inputs, feeds, decode_records(encoded))
 
 
 def wanted_rows(documents: Iterable[Feed]) -> dict[str, frozenset[str]]:
@@ -228,12 +223,6 @@ def render_batch(inputs: RenderSettings, feeds: Sequence[Feed], records: dict[st
     records holds every entry's full record."""
     parts = make_parts(inputs, records, wanted_rows(feeds))
     return [assemble(feed, frames, parts) for feed, frames in zip(feeds, make_frames(inputs, feeds), strict=True)]
-
-
-def _render_in_worker(payload: tuple[RenderSettings, Sequence[Feed], Encoded]) -> list[dict[str, bytes]]:
-    inputs, feeds, encoded = payload
-    with gc_paused():
-        return render_batch(inputs, feeds, decode_records(encoded))
 
 
 def render_page(plan: Plan, path: str, newest: Encoded) -> bytes:

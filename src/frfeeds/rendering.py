@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any, BinaryIO, TypeVar
 
 from frfeeds.catalog import Feed
-from frfeeds.plan import Encoded, make_frames, make_parts, wanted_rows
+from frfeeds.plan import Encoded, batches, make_frames, make_parts, wanted_rows
 from frfeeds.read.codec import decode_records
 from frfeeds.render.outputs import FEED_OUTPUTS, document_outputs
 from frfeeds.settings import RenderSettings
@@ -78,10 +78,10 @@ def render_documents(inputs: RenderSettings, documents: Sequence[Feed], fetch: C
             payloads = ((inputs, fetch(chunk), {path: wanted[path] for path in chunk}, scratch) for chunk in chunks)
             for written in _ordered(pool, _parts_task, payloads):
                 index.add(written)
-            batches = _batches(documents)
-            jobs = ((inputs, batch, [index.places(feed) for feed in batch], index.files, target) for batch in batches)
+            work = batches(documents, DOCUMENTS_CHUNK, DOCUMENT_ENTRIES)
+            jobs = ((inputs, batch, [index.places(feed) for feed in batch], index.files, target) for batch in work)
             done = _ordered(pool, _documents_task, jobs)
-            for batch, staged in zip(batches, done, strict=True):
+            for batch, staged in zip(work, done, strict=True):
                 yield from zip(batch, staged, strict=True)
         finally:
             _close_scratch()  # this process's own, when it made parts itself
@@ -122,19 +122,6 @@ class _Index:
                 places.append((files[at], offsets[at], sizes[at]))
             made[output.name] = places
         return made
-
-
-def _batches(documents: Sequence[Feed]) -> list[Sequence[Feed]]:
-    made: list[Sequence[Feed]] = []
-    start = entries = 0
-    for index, feed in enumerate(documents):
-        if index > start and (index - start == DOCUMENTS_CHUNK or entries + len(feed.entries) > DOCUMENT_ENTRIES):
-            made.append(documents[start:index])
-            start, entries = index, 0
-        entries += len(feed.entries)
-    if start < len(documents):
-        made.append(documents[start:])
-    return made
 
 
 def _ordered(pool: Executor | None, task: Callable[[Any], T], payloads: Iterable[Any]) -> Iterator[T]:
