@@ -295,26 +295,36 @@ class _Unreadable(Exception):
         self.reason = reason
 
 
+_OPEN_FLAGS = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
+
+
 def _read(display: str) -> tuple[bytes, int, int]:
     """The file's bytes (at most the limit, +1 to tell it is over) and the size and
     mtime it had while they were read."""
     try:
         # O_NONBLOCK: a FIFO put where a record was would block open() forever
-        fd = os.open(display, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+        fd = os.open(display, _OPEN_FLAGS)
     except OSError as exc:
         raise _Unreadable(f"cannot be read: {exc.strerror or exc}") from None
-    with open(fd, "rb") as handle:
-        try:
-            before = os.fstat(fd)
-            if not stat.S_ISREG(before.st_mode):
-                raise _Unreadable("is not a regular file")
-            # read(n) allocates n bytes first: ask for the file's size, not the limit, or
-            # every 4 KB record costs a 1 MiB allocation (+1: a file over the limit shows
-            # as such; one that grew shows in the second fstat)
-            raw = handle.read(min(before.st_size, MAX_FILE_BYTES) + 1)
-            after = os.fstat(fd)
-        except OSError as exc:
-            raise _Unreadable(f"cannot be read: {exc.strerror or exc}") from None
+    try:
+        before = os.fstat(fd)
+        if not stat.S_ISREG(before.st_mode):
+            raise _Unreadable("is not a regular file")
+        # read(n) allocates n bytes first: ask for the file's size, not the limit, or
+        # every 4 KB record costs a 1 MiB allocation (+1: a file over the limit shows
+        # as such; one that grew shows in the second fstat)
+        wanted = min(before.st_size, MAX_FILE_BYTES) + 1
+        raw = os.read(fd, wanted)
+        while len(raw) < wanted:  # a short read (rare on a regular file): read on to the end
+            more = os.read(fd, wanted - len(raw))
+            if not more:
+                break
+            raw += more
+        after = os.fstat(fd)
+    except OSError as exc:
+        raise _Unreadable(f"cannot be read: {exc.strerror or exc}") from None
+    finally:
+        os.close(fd)
     if (before.st_size, before.st_mtime_ns) != (after.st_size, after.st_mtime_ns):
         raise _Unreadable("changed while being read")
     return raw, after.st_size, after.st_mtime_ns
