@@ -13,6 +13,10 @@ the error message.
 Plain scalars (keys and values) are turned into values by the caller's ``plain``
 function, which resolves and constructs them exactly as PyYAML's safe loader does. The
 tests check the whole against ``yaml.CSafeLoader`` on generated documents and corpora.
+
+A line's reading depends on nothing but the line, and most lines recur from record to
+record: each distinct line is read once (up to a bound), and the structure is then built
+from the lines read.
 """
 
 from __future__ import annotations
