@@ -196,13 +196,11 @@ class ParseCache:
                 return found
         return found
 
-    def update(self, chunks: Iterable[list[Row]], removed: Iterable[str], now_ns: int | None = None) -> set[str]:
+    def update(self, chunks: Iterable[list[Row]], removed: Iterable[str], now_ns: int | None = None) -> None:
         """Store new parses (chunks of rows, consumed as they come) and forget removed
-        files, all in one transaction: a build killed meanwhile changes nothing. Returns
-        the paths of the rows stored (none when the transaction failed)."""
+        files, all in one transaction: a build killed meanwhile changes nothing."""
         db = self._db
         failed = None
-        stored_paths: set[str] = set()
         try:
             db.execute("BEGIN IMMEDIATE")
         except sqlite3.DatabaseError as exc:
@@ -212,7 +210,6 @@ class ParseCache:
                 continue
             now = time.time_ns() if now_ns is None else now_ns
             stored = [row for row in rows if row.cacheable and now - row.mtime_ns >= RACY_NS]
-            stored_paths.update(row.path for row in stored)
             try:
                 db.executemany(
                     "INSERT OR REPLACE INTO records VALUES (?, ?, ?, ?, ?, ?)",
@@ -231,13 +228,12 @@ class ParseCache:
                 db.executemany("DELETE FROM records WHERE path = ?", gone)
                 db.executemany("DELETE FROM details WHERE path = ?", gone)
                 db.execute("COMMIT")
-                return stored_paths
+                return
             except sqlite3.DatabaseError as exc:
                 failed = exc
         with contextlib.suppress(sqlite3.Error):
             db.execute("ROLLBACK")
         log.warning("parse cache %s not updated: %s", self.path, failed)  # a full disk, a damaged file
-        return set()
 
     def reset(self) -> None:
         self.close()

@@ -10,13 +10,14 @@ from __future__ import annotations
 import functools
 import os
 import stat
+import time
 import zlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from frfeeds.errors import RecordError
-from frfeeds.read.cache import ParseCache, Row
+from frfeeds.read.cache import RACY_NS, ParseCache, Row
 from frfeeds.read.codec import Decoder, decode_problems, decode_records, encode, encode_problems
 from frfeeds.read.frontmatter import parse_front_matter, split_front_matter
 from frfeeds.read.scan import RecordFile, scan_records
@@ -182,35 +183,19 @@ def load_records(
             results.append((item.path, hit[2], None, hit[3]))
         else:
             misses.append(item)
-    stored: set[str] = set()
     if cache is None:
         parsed = [row for rows in parse_files(misses, workers, progress) for row in rows]
     else:  # rows go into the cache as they come, in one transaction
         parsed = []
         present = {item.path for item in files}
-        stored = cache.update(_collect(parse_files(misses, workers, progress), parsed),
-                              [p for p in known if p not in present])
+        cache.update(_collect(parse_files(misses, workers, progress), parsed, {item.path: item for item in misses}),
+                     [p for p in known if p not in present])
     if any(not row.cacheable for row in parsed):
         parsed = _settle(parsed, {item.path: item for item in misses})
     if not root.is_dir():  # moved away midway: its files read as gone, which they are not
         raise RecordError(str(root), "folder", "was moved or deleted while being read; run again")
     if parsed:
-        # the scan's path strings, not the rows' copies (a worker's rows come pickled); past
-        # HELD_DETAILS bytes, the details of rows now in the cache (of the version scanned)
-        # are read from it when needed, like a hit's: a cold build does not hold every
-        # record's text (190 MiB at 100,000 records)
-        scanned = {item.path: item for item in misses}
-        held = 0
-        for row in parsed:
-            item = scanned[row.path]
-            details = row.details
-            if details is not None:
-                if held >= HELD_DETAILS and row.path in stored and (row.size, row.mtime_ns) == (item.size,
-                                                                                               item.mtime_ns):
-                    details = None
-                else:
-                    held += len(details)
-            results.append((item.path, row.summary, details, row.problems))
+        results.extend((row.path, row.summary, row.details, row.problems) for row in parsed)
         results.sort(key=lambda result: result[0])
     loaded = _assemble(files, results, len(parsed), cache)
     transient = tuple(row.path for row in parsed if not row.cacheable)
@@ -255,10 +240,29 @@ def parse_files(
                 progress(len(fields))
 
 
-def _collect(chunks: Iterable[list[Row]], into: list[Row]) -> Iterator[list[Row]]:
+def _collect(chunks: Iterable[list[Row]], into: list[Row], scanned: dict[str, RecordFile]) -> Iterator[list[Row]]:
+    """The rows parsed, passed on to the cache as they come and kept in ``into``, with the
+    scan's path strings (a worker's rows come pickled).
+
+    Past HELD_DETAILS bytes, a row the cache stores (cacheable, not too recent) of the
+    version scanned is kept without its details: they are read back from the cache when
+    needed, like a hit's, and a cold build does not hold every record's text (190 MiB at
+    100,000 records). Should the cache's transaction fail, they are parsed again.
+    """
+    held = 0
     for rows in chunks:
-        into.extend(rows)
+        now = time.time_ns()  # the cache's clock for these rows is no earlier
         yield rows
+        for row in rows:
+            item = scanned[row.path]
+            details = row.details
+            if details is not None:
+                if (held >= HELD_DETAILS and row.cacheable and now - row.mtime_ns >= RACY_NS
+                        and (row.size, row.mtime_ns) == (item.size, item.mtime_ns)):
+                    details = None
+                else:
+                    held += len(details)
+            into.append(Row(item.path, row.size, row.mtime_ns, row.summary, details, row.problems, row.cacheable))
 
 
 def _parse_chunk(items: list[RecordFile]) -> list[tuple[str, int, int, bytes | None, bytes | None, bytes, bool]]:
