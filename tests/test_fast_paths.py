@@ -385,3 +385,19 @@ def test_utc_timestamps_are_what_csafeloader_makes(text):
     except ValueError:
         actual = "ValueError"
     assert actual == expected
+
+
+@pytest.mark.parametrize("text", BLOCK_SAMPLES)
+def test_block_reader_reads_a_line_seen_before_as_it_read_it_first(text, monkeypatch):
+    """The lines read are remembered: reading a document with every line known, with
+    none known, or with the memo full (nothing kept) gives the same."""
+    from frfeeds.read import blockyaml
+
+    warm = repr(read_block(text, _plain_value))
+    monkeypatch.setattr(blockyaml, "_MEMOS", {})
+    monkeypatch.setattr(blockyaml, "_HEADS", {})
+    assert repr(read_block(text, _plain_value)) == warm
+    monkeypatch.setattr(blockyaml, "_MEMOS", {})
+    monkeypatch.setattr(blockyaml, "_HEADS", {})
+    monkeypatch.setattr(blockyaml, "_MEMO_SIZE", 0)
+    assert repr(read_block(text, _plain_value)) == warm

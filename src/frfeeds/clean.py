@@ -370,6 +370,8 @@ def clean_date(value: object) -> dt.datetime:
     A value without a zone is taken as UTC. A string missing its year, month or day
     is refused rather than completed from today's date: output never reads the clock.
     """
+    if value.__class__ is dt.datetime and value.tzinfo is dt.timezone.utc:
+        return value  # YAML's "...Z": what astimezone() would give, itself
     if isinstance(value, dt.datetime):
         when = value
     elif isinstance(value, dt.date):

@@ -141,7 +141,7 @@ def record_from_mapping(
     Returns the record, the problems of values that were dropped, and the lists cut
     at their cap; raises RecordError when the record cannot be used at all.
     """
-    if not isinstance(data, Mapping):
+    if data.__class__ is not dict and not isinstance(data, Mapping):
         raise RecordError(display_path, "-", f"front matter must be a mapping of fields, not {kind_of(data)}")
     fields = _Fields(data, display_path)
     original_url = fields.optional("originalUrl", clean_url)
@@ -246,7 +246,7 @@ class _Fields:
         value = self.data.get(key)
         if value is None:
             return None
-        if not isinstance(value, Mapping):
+        if value.__class__ is not dict and not isinstance(value, Mapping):
             self.dropped.append(self.error(key, f"must be a mapping, not {kind_of(value)}; left out"))
             return None
         return _Fields(value, self.display_path, f"{self.prefix}{key}.", self.dropped, self.capped)
@@ -262,7 +262,7 @@ class _Fields:
         items = []
         for index, item in enumerate(value[:limit]):
             where = f"{self.prefix}{key}[{index}]"
-            if not isinstance(item, Mapping):
+            if item.__class__ is not dict and not isinstance(item, Mapping):
                 self.dropped.append(RecordError(self.display_path, where,
                                                 f"must be a mapping, not {kind_of(item)}; left out"))
                 continue
@@ -275,8 +275,33 @@ class _Fields:
         return items
 
 
+#: Providers made without a problem, by their ``domain`` and ``name`` values (with their
+#: types: 1 and true are told apart) and, when there is no domain, the story's URL: a few
+#: providers recur in every record.
+_PROVIDERS: dict[tuple[object, ...], Provider] = {}
+_PROVIDERS_SIZE = 10_000
+
+
 def _provider(fields: _Fields, url: str, logo: bool = False) -> Provider:
     """``provider {name, domain}``; with ``logo``, the first usable ``images[].url`` too."""
+    value = fields.data.get("provider")
+    if not isinstance(value, Mapping) or (logo and "images" in value):
+        return _read_provider(fields, url, logo)
+    domain, name = value.get("domain"), value.get("name")
+    key = (domain.__class__, domain, name.__class__, name, url if domain is None or domain == "" else None)
+    try:
+        found = _PROVIDERS.get(key)
+    except TypeError:  # a list or a mapping where a name belongs
+        return _read_provider(fields, url, logo)
+    if found is None:
+        problems = len(fields.dropped)
+        found = _read_provider(fields, url, logo)
+        if len(fields.dropped) == problems and len(_PROVIDERS) < _PROVIDERS_SIZE:
+            _PROVIDERS[key] = found
+    return found
+
+
+def _read_provider(fields: _Fields, url: str, logo: bool) -> Provider:
     provider = fields.nested("provider")
     domain = name = image = None
     if provider is not None:

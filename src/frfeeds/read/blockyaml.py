@@ -13,6 +13,10 @@ the error message.
 Plain scalars (keys and values) are turned into values by the caller's ``plain``
 function, which resolves and constructs them exactly as PyYAML's safe loader does. The
 tests check the whole against ``yaml.CSafeLoader`` on generated documents and corpora.
+
+A line's reading depends on nothing but the line, and most lines recur from record to
+record: each distinct line is read once (up to a bound), and the structure is then built
+from the lines read.
 """
 
 from __future__ import annotations
@@ -57,6 +61,8 @@ _MEMOS: dict[Callable[[str], object], dict[str, _Line | tuple[()] | None]] = {}
 _MEMO_SIZE = 20_000
 #: Keys known to be strings (a plain key can be a boolean or null: "on:", "null:").
 _STR_KEYS: set[str] = set()
+#: What _read_head made of the heads of lines ("    title", "  - url").
+_HEADS: dict[str, tuple[int, int, str] | None] = {}
 
 
 class _Unsupported(Exception):
@@ -97,6 +103,55 @@ def _read_line(line: str, plain: Callable[[str], object]) -> _Line | tuple[()] |
     Every line is read, wherever it sits: a document is read only when all of its
     lines are, and a line without "key:" or "-" that is not blank or a comment (the
     rest of a multi-line scalar) is never part of one that is."""
+    # most lines not seen before are "  key: value" (or "- key: value") with a new value
+    # in printable ASCII: their head ("  key") is one seen before, and the value needs
+    # no regular expression to be found
+    colon = line.find(": ")
+    if colon > 0:
+        rest = line[colon + 2:]
+        if rest and rest[0] != " " and rest[-1] != " " and rest.isascii() and rest.isprintable():
+            head = _HEADS.get(line[:colon], ())
+            if head == ():
+                head = _read_head(line[:colon], plain)
+                if len(_HEADS) < _MEMO_SIZE:
+                    _HEADS[line[:colon]] = head
+            if head is not None:
+                if rest[0] == "#":
+                    return (*head, _NESTED)
+                try:
+                    return (*head, _scalar(rest, plain))
+                except (_Unsupported, ValueError):
+                    return None
+    return _read_any_line(line, plain)
+
+
+def _read_head(head: str, plain: Callable[[str], object]) -> tuple[int, int, str] | None:
+    """(indent, item marker length, key) of what stands before a line's first ": ", when
+    that is a simple key (after an item marker maybe), else None."""
+    match = _LINE.fullmatch(head + ":")
+    if match is None:
+        return None
+    spaces, item, key, rest = match.groups()
+    if key is None or rest is not None or not _is_str_key(key, plain):
+        return None
+    return (len(spaces), len(item or ""), key)
+
+
+def _is_str_key(key: str, plain: Callable[[str], object]) -> bool:
+    """Whether a plain key is a string (not "on:", a boolean, or "null:")."""
+    if key in _STR_KEYS:
+        return True
+    try:
+        if type(plain(key)) is not str:
+            return False
+    except ValueError:
+        return False
+    if len(_STR_KEYS) < 10_000:
+        _STR_KEYS.add(key)
+    return True
+
+
+def _read_any_line(line: str, plain: Callable[[str], object]) -> _Line | tuple[()] | None:
     match = _LINE.fullmatch(line)
     if match is None:  # a character YAML does not allow, or one left to libyaml
         return None
@@ -104,14 +159,8 @@ def _read_line(line: str, plain: Callable[[str], object]) -> _Line | tuple[()] |
     if key is None:
         if item is None:
             return () if rest is None or rest[0] == "#" else None
-    elif key not in _STR_KEYS:
-        try:
-            if type(plain(key)) is not str:  # e.g. "on:" is a boolean key
-                return None
-        except ValueError:
-            return None
-        if len(_STR_KEYS) < 10_000:
-            _STR_KEYS.add(key)
+    elif not _is_str_key(key, plain):
+        return None
     value: object = _NESTED
     if rest is not None and rest[0] != "#":
         try:

@@ -30,11 +30,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from frfeeds import __version__
-from frfeeds.read.scan import RACY_NS
 
 #: The tables' layout: bump by hand when they change. What the rows hold is the
 #: codec's, whose own format follows the model (see stamp()).
 FORMAT = 3
+RACY_NS = 2_000_000_000
 
 log = logging.getLogger("frfeeds")
 
@@ -196,12 +196,9 @@ class ParseCache:
                 return found
         return found
 
-    def update(self, chunks: Iterable[list[Row]], removed: Iterable[str], now_ns: int | None = None,
-               done: Callable[[list[Row], list[Row]], object] | None = None) -> None:
+    def update(self, chunks: Iterable[list[Row]], removed: Iterable[str], now_ns: int | None = None) -> None:
         """Store new parses (chunks of rows, consumed as they come) and forget removed
-        files, all in one transaction: a build killed meanwhile changes nothing.
-        ``done`` is given each chunk and the rows of it that were stored (until a
-        failure: the transaction is then rolled back, and none is kept)."""
+        files, all in one transaction: a build killed meanwhile changes nothing."""
         db = self._db
         failed = None
         try:
@@ -210,8 +207,6 @@ class ParseCache:
             failed = exc
         for rows in chunks:  # consumed whatever happens: the build needs every row
             if failed:
-                if done is not None:
-                    done(rows, [])
                 continue
             now = time.time_ns() if now_ns is None else now_ns
             stored = [row for row in rows if row.cacheable and now - row.mtime_ns >= RACY_NS]
@@ -227,9 +222,6 @@ class ParseCache:
                 )
             except sqlite3.DatabaseError as exc:
                 failed = exc
-                stored = []
-            if done is not None:
-                done(rows, stored)
         if not failed:
             try:
                 gone = [(path,) for path in removed]

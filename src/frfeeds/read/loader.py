@@ -11,13 +11,14 @@ import contextlib
 import functools
 import os
 import stat
+import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from frfeeds.errors import RecordError
-from frfeeds.read.cache import ParseCache, Row
+from frfeeds.read.cache import RACY_NS, ParseCache, Row
 from frfeeds.read.codec import Decoder, decode_problems, decode_records, encode, encode_problems
 from frfeeds.read.frontmatter import parse_front_matter, split_front_matter
 from frfeeds.read.scan import RecordFile, scan_records
@@ -37,7 +38,6 @@ _Result = tuple[str, bytes | None, bytes | None, bytes]
 #: Bytes of details of records parsed now that a load keeps in memory; the rest, once in
 #: the parse cache, are read from it when rendered (~6 us a record, against 0.5).
 HELD_DETAILS = 32 << 20
-
 
 @dataclass(frozen=True)
 class Loaded:
@@ -123,40 +123,20 @@ def load_records(
             results.append((item.path, hit[2], None, hit[3]))
         else:
             misses.append(item)
-    scanned = {item.path: item for item in misses}
     if cache is None:
         parsed = [row for rows in parse_files(misses, workers, progress, pool) for row in rows]
     else:  # rows go into the cache as they come, in one transaction
         parsed = []
-        held = 0
-
-        def collect(rows: list[Row], stored: list[Row]) -> None:
-            # past HELD_DETAILS bytes, the details of rows now in the cache (of the version
-            # scanned) are read from it when needed, like a hit's: a cold build does not
-            # hold every record's text (190 MiB at 100,000 records)
-            nonlocal held
-            saved = {row.path for row in stored}
-            for row in rows:
-                item = scanned[row.path]
-                if row.details is None:
-                    parsed.append(row)
-                elif held >= HELD_DETAILS and row.path in saved and (row.size, row.mtime_ns) == (item.size,
-                                                                                                 item.mtime_ns):
-                    parsed.append(replace(row, details=None))
-                else:
-                    held += len(row.details)
-                    parsed.append(row)
-
         present = {item.path for item in files}
-        gone = [path for path in known if path not in present]
-        cache.update(parse_files(misses, workers, progress, pool), gone, done=collect)
+        scanned = {item.path: item for item in misses}
+        cache.update(_collect(parse_files(misses, workers, progress, pool), parsed, scanned),
+                     [p for p in known if p not in present])
     if any(not row.cacheable for row in parsed):
         parsed = _settle(parsed, {item.path: item for item in misses})
     if not root.is_dir():  # moved away midway: its files read as gone, which they are not
         raise RecordError(str(root), "folder", "was moved or deleted while being read; run again")
     if parsed:
-        # the scan's path strings, not the rows' copies (a worker's rows come pickled)
-        results.extend((scanned[row.path].path, row.summary, row.details, row.problems) for row in parsed)
+        results.extend((row.path, row.summary, row.details, row.problems) for row in parsed)
         results.sort(key=lambda result: result[0])
     loaded = _assemble(files, results, len(parsed), cache)
     transient = tuple(row.path for row in parsed if not row.cacheable)
@@ -198,15 +178,42 @@ def parse_files(
     chunks = [items[start:start + POOL_CHUNK] for start in range(0, len(items), POOL_CHUNK)]
     with contextlib.ExitStack() as stack:
         executor = pool() if pool is not None else stack.enter_context(process_pool(workers))
-        for rows in executor.map(_parse_chunk, chunks):
-            yield rows
+        for fields in executor.map(_parse_chunk, chunks):
+            yield [Row(*row) for row in fields]
             if progress:
-                progress(len(rows))
+                progress(len(fields))
 
 
-def _parse_chunk(items: list[RecordFile]) -> list[Row]:
+def _collect(chunks: Iterable[list[Row]], into: list[Row], scanned: dict[str, RecordFile]) -> Iterator[list[Row]]:
+    """The rows parsed, passed on to the cache as they come and kept in ``into``, with the
+    scan's path strings (a worker's rows come pickled).
+
+    Past HELD_DETAILS bytes, a row the cache stores (cacheable, not too recent) of the
+    version scanned is kept without its details: they are read back from the cache when
+    needed, like a hit's, and a cold build does not hold every record's text (190 MiB at
+    100,000 records). Should the cache's transaction fail, they are parsed again.
+    """
+    held = 0
+    for rows in chunks:
+        now = time.time_ns()  # the cache's clock for these rows is no earlier
+        yield rows
+        for row in rows:
+            item = scanned[row.path]
+            details = row.details
+            if details is not None:
+                if (held >= HELD_DETAILS and row.cacheable and now - row.mtime_ns >= RACY_NS
+                        and (row.size, row.mtime_ns) == (item.size, item.mtime_ns)):
+                    details = None
+                else:
+                    held += len(details)
+            into.append(Row(item.path, row.size, row.mtime_ns, row.summary, details, row.problems, row.cacheable))
+
+
+def _parse_chunk(items: list[RecordFile]) -> list[tuple[str, int, int, bytes | None, bytes | None, bytes, bool]]:
+    """A worker's rows, as tuples: pickled both ways, a tuple costs a third of a Row."""
     with gc_paused():
-        return [parse_file(item) for item in items]
+        rows = [parse_file(item) for item in items]
+    return [(row.path, row.size, row.mtime_ns, row.summary, row.details, row.problems, row.cacheable) for row in rows]
 
 
 def parse_file(item: RecordFile) -> Row:
@@ -238,26 +245,36 @@ class _Unreadable(Exception):
         self.reason = reason
 
 
+_OPEN_FLAGS = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
+
+
 def _read(display: str) -> tuple[bytes, int, int]:
     """The file's bytes (at most the limit, +1 to tell it is over) and the size and
     mtime it had while they were read."""
     try:
         # O_NONBLOCK: a FIFO put where a record was would block open() forever
-        fd = os.open(display, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+        fd = os.open(display, _OPEN_FLAGS)
     except OSError as exc:
         raise _Unreadable(f"cannot be read: {exc.strerror or exc}") from None
-    with open(fd, "rb") as handle:
-        try:
-            before = os.fstat(fd)
-            if not stat.S_ISREG(before.st_mode):
-                raise _Unreadable("is not a regular file")
-            # read(n) allocates n bytes first: ask for the file's size, not the limit, or
-            # every 4 KB record costs a 1 MiB allocation (+1: a file over the limit shows
-            # as such; one that grew shows in the second fstat)
-            raw = handle.read(min(before.st_size, MAX_FILE_BYTES) + 1)
-            after = os.fstat(fd)
-        except OSError as exc:
-            raise _Unreadable(f"cannot be read: {exc.strerror or exc}") from None
+    try:
+        before = os.fstat(fd)
+        if not stat.S_ISREG(before.st_mode):
+            raise _Unreadable("is not a regular file")
+        # read(n) allocates n bytes first: ask for the file's size, not the limit, or
+        # every 4 KB record costs a 1 MiB allocation (+1: a file over the limit shows
+        # as such; one that grew shows in the second fstat)
+        wanted = min(before.st_size, MAX_FILE_BYTES) + 1
+        raw = os.read(fd, wanted)
+        while len(raw) < wanted:  # a short read (rare on a regular file): read on to the end
+            more = os.read(fd, wanted - len(raw))
+            if not more:
+                break
+            raw += more
+        after = os.fstat(fd)
+    except OSError as exc:
+        raise _Unreadable(f"cannot be read: {exc.strerror or exc}") from None
+    finally:
+        os.close(fd)
     if (before.st_size, before.st_mtime_ns) != (after.st_size, after.st_mtime_ns):
         raise _Unreadable("changed while being read")
     return raw, after.st_size, after.st_mtime_ns
