@@ -78,30 +78,47 @@ def tree_of(settings: Settings, loaded) -> dict[str, bytes]:
 
 
 POOLED = """
-import sys
-from frfeeds import plan
+import os, sys
+from frfeeds import build, rendering
 from frfeeds.read import loader
 from frfeeds.cli import main
 
-used = []
-real_parse_pool, real_render_pool = loader.process_pool, plan.process_pool
-loader.POOL_MIN_FILES, plan.RENDER_BATCH = 1, 3
-loader.process_pool = lambda *a, **k: used.append("parse") or real_parse_pool(*a, **k)
-plan.process_pool = lambda *a, **k: used.append("render") or real_render_pool(*a, **k)
-status = main(sys.argv[1:])
-print("pools used:", *used)
-sys.exit(status)
+marks, parent = sys.argv.pop(1), os.getpid()
+loader.POOL_MIN_FILES, build.RENDER_POOL_MIN_ENTRIES = 1, 1
+rendering.PARTS_CHUNK, rendering.DOCUMENTS_CHUNK = 7, 3
+
+
+def watch(module, name, label):
+    # what a worker runs, marked when it runs in a worker (pickled by name: the worker,
+    # forked after this, finds this function under the real one's name)
+    real = getattr(module, name)
+
+    def task(*args):
+        if os.getpid() != parent:
+            with open(marks, "a") as handle:
+                handle.write(label + "\\n")
+        return real(*args)
+
+    task.__module__, task.__qualname__ = module.__name__, name
+    setattr(module, name, task)
+
+
+watch(loader, "_parse_chunk", "parse")
+watch(rendering, "_parts_task", "parts")
+watch(rendering, "_documents_task", "documents")
+sys.exit(main(sys.argv[1:]))
 """
 
 
 @pytest.mark.slow
 def test_worker_processes_give_what_one_process_gives(tmp_path, records):
     expected = cold_tree(tmp_path, records)
-    out = tmp_path / "pooled"
-    result = subprocess.run([sys.executable, "-c", POOLED, "build", str(out), "--records", str(records), "--no-cache"],
-                            capture_output=True, text=True, timeout=300)
+    out, marks = tmp_path / "pooled", tmp_path / "marks"
+    result = subprocess.run([sys.executable, "-c", POOLED, str(marks), "build", str(out), "--records", str(records),
+                             "--no-cache"], capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
-    assert "pools used: parse render" in result.stdout  # parse workers forked, render workers spawned
+    # the records parsed, their fragments made and the documents joined by the workers
+    assert set(marks.read_text().split()) == {"parse", "parts", "documents"}
     assert every_file(out) == expected
 
 
