@@ -71,21 +71,18 @@ def json_items_as_atom(records, contents, inputs):
     return {"atom": [b"<entry/>" for _ in records]}
 
 
-def test_a_feed_renderer_making_other_files_than_its_rows_is_an_error(monkeypatch, tmp_path):
-    rows = tuple(dataclasses.replace(row, renderer=f"{__name__}:json_as_atom") if row.name == "json" else row
+@pytest.mark.parametrize(("field", "wrong", "message"), [
+    ("renderer", "json_as_atom",
+     r"a renderer made \['feeds/all.atom'\] of feeds/all, where the registry expects \['feeds/all.json'\]"),
+    ("entries", "json_items_as_atom",
+     r"an entries renderer made \['atom'\] for \d+ records, where the registry expects \['json'\]"),
+])
+def test_a_renderer_making_other_rows_than_its_own_is_an_error(monkeypatch, tmp_path, field, wrong, message):
+    """The JSON row's frame or entries renderer making Atom's: an error, never Atom bytes as JSON."""
+    rows = tuple(dataclasses.replace(row, **{field: f"{__name__}:{wrong}"}) if row.name == "json" else row
                  for row in FEED_OUTPUTS)
     monkeypatch.setattr(frfeeds.render.outputs, "FEED_OUTPUTS", rows)
-    with pytest.raises(RegistryError, match=r"a renderer made \['feeds/all.atom'\] of feeds/all, where the registry "
-                                            r"expects \['feeds/all.json'\]"):
-        build_tree(tmp_path / "out", settings(tmp_path / "cache"), tmp_path / "cache")
-
-
-def test_an_entries_renderer_making_other_rows_than_its_own_is_an_error(monkeypatch, tmp_path):
-    rows = tuple(dataclasses.replace(row, entries=f"{__name__}:json_items_as_atom") if row.name == "json" else row
-                 for row in FEED_OUTPUTS)
-    monkeypatch.setattr(frfeeds.render.outputs, "FEED_OUTPUTS", rows)
-    with pytest.raises(RegistryError, match=r"an entries renderer made \['atom'\] for \d+ records, where the registry "
-                                            r"expects \['json'\]"):
+    with pytest.raises(RegistryError, match=message):
         build_tree(tmp_path / "out", settings(tmp_path / "cache"), tmp_path / "cache")
     assert not (tmp_path / "out").exists()
 
