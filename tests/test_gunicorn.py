@@ -94,6 +94,15 @@ class Server:
         finally:
             connection.close()
 
+    def worker_pids(self, timeout: float = 10) -> set[int]:
+        """The workers' pids, asked of /healthz until every worker has answered (requests
+        land on whichever worker takes them: eight in a row may all reach one)."""
+        deadline, pids = time.monotonic() + timeout, set()
+        while len(pids) < WORKERS:
+            assert time.monotonic() < deadline, f"only workers {pids} answered"
+            pids.add(json.loads(self.get("/healthz")[2])["pid"])
+        return pids
+
     def every_worker(self, path: str, predicate, timeout: float) -> None:
         """Until timeout: answers from every worker satisfy predicate (all of the last 12)."""
         deadline = time.monotonic() + timeout
