@@ -51,42 +51,39 @@ def build(
     # the one clock of a build: it decides which scheduled stories are published
     now = settings.clock()
     state = state_file(cache_dir, out) if cache_dir is not None else None
-    with gc_off(), TreeWriter(out, state, wait=wait, on_wait=on_wait) as tree, \
-            Workers(cores(), prepare=_prepare_rendering) as workers:
-        if tree.manifest is None:
-            # no earlier tree: every record is rendered, and likely parsed. The workers
-            # are started before the records are listed: forked later, each would map
-            # the listing and the records loaded, and the summed RSS count them again
-            try:
+    try:  # a worker killed while starting, parsing or rendering: one line (the tree is left as it was)
+        with gc_off(), TreeWriter(out, state, wait=wait, on_wait=on_wait) as tree, \
+                Workers(cores(), prepare=_prepare_rendering) as workers:
+            if tree.manifest is None:
+                # no earlier tree: every record is rendered, and likely parsed. The workers
+                # are started before the records are listed: forked later, each would map
+                # the listing and the records loaded, and the summed RSS count them again
                 workers.start()
-            except BaseException as exc:
-                _raise_if_a_worker_died(exc, out)
-                raise
-        listing = list_records(settings.records)
-        key = _inputs_key(settings, listing)
-        manifest = tree.manifest
-        if manifest is not None and tree.is_current(key):  # nothing changed since the last build: nothing to read
-            try:
-                replayed = BuildReport.from_facts(manifest.report, WriteResult(0, len(manifest.files), 0))
-            except (TypeError, ValueError):
-                pass  # a state of another version: build
-            else:
-                if not replayed.due(now):  # else a story it held back is due: build
-                    return replayed
-        from frfeeds.read.cache import open_cache
+            listing = list_records(settings.records)
+            key = _inputs_key(settings, listing)
+            manifest = tree.manifest
+            if manifest is not None and tree.is_current(key):  # nothing changed since the last build: nothing to read
+                try:
+                    replayed = BuildReport.from_facts(manifest.report, WriteResult(0, len(manifest.files), 0))
+                except (TypeError, ValueError):
+                    pass  # a state of another version: build
+                else:
+                    if not replayed.due(now):  # else a story it held back is due: build
+                        return replayed
+            from frfeeds.read.cache import open_cache
 
-        with _warnings_to(warn):
-            cache = open_cache(settings.records, cache_dir, warn=warn) if cache_dir is not None else None
-            if cache is None:
-                tree.state = None  # the cache folder is unusable: no state there either
-            try:
-                report = _write(tree, workers, settings, cache, listing.files(), key, progress, now)
-            except BaseException as exc:
-                _raise_if_a_worker_died(exc, out)
-                raise
-            finally:
-                if cache is not None:
-                    cache.close()
+            with _warnings_to(warn):
+                cache = open_cache(settings.records, cache_dir, warn=warn) if cache_dir is not None else None
+                if cache is None:
+                    tree.state = None  # the cache folder is unusable: no state there either
+                try:
+                    report = _write(tree, workers, settings, cache, listing.files(), key, progress, now)
+                finally:
+                    if cache is not None:
+                        cache.close()
+    except BaseException as exc:
+        _raise_if_a_worker_died(exc, out)
+        raise
     if tree.state_error is not None:
         (warn or _log_warning)(f"the build state could not be saved ({tree.state_error.strerror}: "
                                f"{tree.state_error.filename}); the next build renders every feed again")
@@ -154,12 +151,12 @@ def _write(tree: TreeWriter, workers: Workers, settings: Settings, cache: ParseC
     # at a time: rendering itself reads no file
     entries = len({entry.path for feed in stale for entry in feed.entries})
     pool = workers.pool() if workers.size > 1 and entries >= RENDER_POOL_MIN_ENTRIES else None
-    target = Target(tree.out, tree.stage())
     with progress_bar(len(stale), "rendering", progress) as advance:
-        for _, staged in render_documents(plan.render, stale, loaded.encoded, target, pool):
-            for path, kept in staged:
-                tree.record(path, kept)
-            advance(1)
+        if stale:  # the stage is made (emptied) only when there is something to render
+            for _, staged in render_documents(plan.render, stale, loaded.encoded, Target(tree.out, tree.stage()), pool):
+                for path, kept in staged:
+                    tree.record(path, kept)
+                advance(1)
     pages = [path for path in PAGES
              if not (tree.manifest and tree.manifest.pages == plan.pages_digest and tree.unchanged(path))]
     newest = loaded.encoded(entry.path for entry in plan.newest) if pages else {}

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, TypeVar
 
-from frfeeds.catalog import Feed
+from frfeeds.catalog import Feed, newest_first
 from frfeeds.plan import Encoded, batches, make_frames, make_parts, wanted_rows
 from frfeeds.read.codec import decode_records
 from frfeeds.render.outputs import FEED_OUTPUTS, document_outputs
@@ -66,9 +66,8 @@ def render_documents(inputs: RenderSettings, documents: Sequence[Feed], fetch: C
     """Render, join and stage every file of each document (in order), with the pool's
     workers or in this process; ``fetch`` gives records' encoded details by path."""
     wanted = wanted_rows(documents)
-    newest_first = sorted({entry.path: entry for feed in documents for entry in feed.entries}.values(),
-                          key=lambda entry: (-entry.published_at.timestamp(), entry.url))
-    paths = [entry.path for entry in newest_first]
+    paths = [entry.path for entry in newest_first({entry.path: entry for feed in documents for entry in feed.entries}
+                                                  .values())]
     rows = [output.name for output in FEED_OUTPUTS]
     # the workers' scratch files are deleted with the folder, and closed when they end
     with tempfile.TemporaryDirectory(prefix="frfeeds-parts-") as scratch:
