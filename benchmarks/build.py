@@ -28,6 +28,15 @@ really holds). Last, the disk used by the records, the parse cache and the tree.
 
 The package is byte-compiled first, as an installed one is: a PYTHONDONTWRITEBYTECODE
 environment would otherwise compile every module on every run.
+
+Nothing is deleted while runs are timed: a cold run's previous tree and cache are moved
+aside (``discard``) and deleted after the last size. On ext4 without a journal (this
+project's benchmark machine), an inode freed in the last one to six minutes is not
+reused, and each new file's inode search steps past every such inode
+(``recently_deleted`` in ext4's ialloc.c): deleting a 2,680-file tree before the next
+cold run made that run's file creations ~20x slower (0.9 ms instead of 0.04 ms each; perf
+shows the time in ``find_inode_bit``), a cost of the benchmark, not of a build (a CI
+runner or a first deploy starts without a tree just deleted).
 """
 
 from __future__ import annotations
@@ -226,6 +235,15 @@ def disk_bytes(folder: Path) -> int:
     return total
 
 
+def discard(folder: Path, work: Path) -> None:
+    """Move folder (if there) into work's discarded/, which is deleted after the last
+    size's runs: deleting it now would slow the next run's file creations (see the top)."""
+    if folder.exists():
+        bin_ = work / "discarded"
+        bin_.mkdir(exist_ok=True)
+        folder.rename(bin_ / f"{folder.name}-{sum(1 for _ in bin_.iterdir())}")
+
+
 def bench_hugo(n: int, records: Path, work: Path, count: int) -> Runs | None:
     if shutil.which("hugo") is None:
         print("  hugo is not installed: skipping Hugo (apt-get install hugo), frfeeds figures only", flush=True)
@@ -235,7 +253,7 @@ def bench_hugo(n: int, records: Path, work: Path, count: int) -> Runs | None:
     for _ in range(count):
         public, cache = work / "hugo-public", work / "hugo-cache"
         for folder in (public, cache):
-            shutil.rmtree(folder, ignore_errors=True)
+            discard(folder, work)
         timed(runs, ["hugo", "--quiet", "--noBuildLock", "-s", str(site), "-d", str(public), "--cacheDir", str(cache)])
     return runs
 
@@ -250,7 +268,7 @@ def bench_frfeeds(records: Path, work: Path, count: int) -> list[Runs]:
     cold = Runs("cold")
     for _ in range(count):
         for folder in (out, cache):
-            shutil.rmtree(folder, ignore_errors=True)
+            discard(folder, work)
         summary = build(cold)
     cold.checks.append(summary)
 
@@ -322,6 +340,23 @@ def report(n: int, hugo: Runs | None, results: list[Runs], aims: dict[str, float
         print(f"  {runs.label}: " + "; ".join(runs.checks))
 
 
+def bench_size(n: int, work: Path, runs: int) -> float:
+    """Hugo's and frfeeds' runs on n records, in work; the median cold build's wall time."""
+    records = corpus(n)
+    files = [path for path in records.rglob("*") if path.is_file()]
+    print(f"{len(files):,} records ({sum(p.stat().st_size for p in files) / 1e6:.0f} MB), {os.cpu_count()} cores, "
+          f"median of {runs} runs", flush=True)
+    hugo = bench_hugo(n, records, work, runs)
+    # edited and added in a copy (mtimes kept): other runs may be reading the corpus
+    copy = work / "records"
+    shutil.copytree(records, copy)
+    results = bench_frfeeds(copy, work, runs)
+    report(n, hugo, results, targets(n))
+    used = [("records", copy), ("parse cache", work / "cache"), ("tree", work / "out")]
+    print("  on disk: " + ", ".join(f"{name} {disk_bytes(folder) / MIB:,.0f} MiB" for name, folder in used))
+    return statistics.median(results[0].wall)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("sizes", nargs="*", type=int, default=[1_000, 10_000, 100_000], help="records (N ...)")
@@ -333,24 +368,14 @@ def main() -> int:
         parser.error("--runs: at least 3, for a median")
     compileall.compile_dir(REPO / "src" / "frfeeds", quiet=1)
     cold: dict[int, float] = {}
-    for n in args.sizes:
-        records = corpus(n)
-        files = [path for path in records.rglob("*") if path.is_file()]
-        print(f"{len(files):,} records ({sum(p.stat().st_size for p in files) / 1e6:.0f} MB), {os.cpu_count()} cores, "
-              f"median of {args.runs} runs", flush=True)
-        work = Path(tempfile.mkdtemp(prefix=f"run-{n}-", dir=DATA))
-        try:
-            hugo = bench_hugo(n, records, work, args.runs)
-            # edited and added in a copy (mtimes kept): other runs may be reading the corpus
-            copy = work / "records"
-            shutil.copytree(records, copy)
-            results = bench_frfeeds(copy, work, args.runs)
-            report(n, hugo, results, targets(n))
-            cold[n] = statistics.median(results[0].wall)
-            used = [("records", copy), ("parse cache", work / "cache"), ("tree", work / "out")]
-            print("  on disk: " + ", ".join(f"{name} {disk_bytes(folder) / MIB:,.0f} MiB" for name, folder in used))
-        finally:
-            if not args.keep:
+    works: list[Path] = []
+    try:
+        for n in args.sizes:
+            works.append(Path(tempfile.mkdtemp(prefix=f"run-{n}-", dir=DATA)))
+            cold[n] = bench_size(n, works[-1], args.runs)
+    finally:
+        if not args.keep:
+            for work in works:
                 shutil.rmtree(work, ignore_errors=True)
     if 100_000 in cold and 1_000_000 in cold:
         ratio = cold[1_000_000] / cold[100_000]
