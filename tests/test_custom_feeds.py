@@ -193,9 +193,9 @@ def rendered(monkeypatch) -> list[str]:
     paths: list[str] = []
     real = frfeeds.rendering.render_documents
 
-    def watched(inputs, documents, fetch, target, pool=None):
+    def watched(inputs, documents, *rest):
         paths.extend(feed.path for feed in documents)
-        return real(inputs, documents, fetch, target, pool)
+        return real(inputs, documents, *rest)
 
     monkeypatch.setattr(frfeeds.rendering, "render_documents", watched)
     return paths

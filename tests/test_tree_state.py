@@ -10,6 +10,7 @@ import shutil
 import pytest
 from helpers import SEEDS, build, every_file, record_text, tree, write_record
 
+from frfeeds.fragments import store_folder
 from frfeeds.write.writer import MARKER, MARKER_TEXT, state_file
 
 
@@ -41,7 +42,8 @@ def test_every_kind_of_build_gives_the_same_tree_hidden_files_included(tmp_path,
     assert files[MARKER] == MARKER_TEXT
     assert sorted(os.listdir(site)) == ["a", "b", "c"], "beside the trees: nothing (no lock, no staging folder)"
     states = sorted(path.name for path in cache.iterdir() if path.name.startswith("tree-"))
-    assert states == sorted(state_file(cache, site / name).name for name in "abc")
+    kept = [state_file(cache, site / name) for name in "abc"]
+    assert states == sorted([state.name for state in kept] + [store_folder(state).name for state in kept])
 
 
 SECRET_REJECTED = "Rejected-story-title-q7x"
@@ -116,8 +118,9 @@ def test_state_is_keyed_by_the_real_path_of_out(tmp_path, records, capsys):
     capsys.readouterr()
     assert build(tmp_path / "alias" / "out", "--records", str(records)) == 0
     assert " 0 changed, 0 removed" in capsys.readouterr().out
-    assert [p.name for p in (tmp_path / "frfeeds-cache").iterdir() if p.name.startswith("tree-")] == [
-        state_file(tmp_path / "frfeeds-cache", real / "out").name
+    state = state_file(tmp_path / "frfeeds-cache", real / "out")
+    assert sorted(p.name for p in (tmp_path / "frfeeds-cache").iterdir() if p.name.startswith("tree-")) == [
+        store_folder(state).name, state.name
     ]
 
 

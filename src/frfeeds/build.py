@@ -129,9 +129,11 @@ def _prepare_rendering() -> None:
 def _write(tree: TreeWriter, workers: Workers, settings: Settings, cache: ParseCache | None,
            files: list[RecordFile], key: str, progress: bool, now: dt.datetime) -> BuildReport:
     # imported only now: the no-change path needs no YAML, feedgen or lxml
+    from frfeeds.fragments import fragment_store, store_folder
     from frfeeds.plan import PAGES, feed_paths, plan_site, render_page
     from frfeeds.progress import progress_bar
     from frfeeds.read.loader import load_records
+    from frfeeds.render.outputs import FEED_OUTPUTS
     from frfeeds.rendering import Target, render_documents
     from frfeeds.report import report_of
 
@@ -151,12 +153,19 @@ def _write(tree: TreeWriter, workers: Workers, settings: Settings, cache: ParseC
     # at a time: rendering itself reads no file
     entries = len({entry.path for feed in stale for entry in feed.entries})
     pool = workers.pool() if workers.size > 1 and entries >= RENDER_POOL_MIN_ENTRIES else None
+    # the entries' fragments are kept beside the tree's state for the next build
+    kept = store_folder(tree.state) if tree.state is not None else None
+    stamp = hashlib.blake2b(repr(plan.stamp).encode("utf-8", "surrogateescape"), digest_size=16).hexdigest()
     with progress_bar(len(stale), "rendering", progress) as advance:
         if stale:  # the stage is made (emptied) only when there is something to render
-            for _, staged in render_documents(plan.render, stale, loaded.encoded, Target(tree.out, tree.stage()), pool):
-                for path, kept in staged:
-                    tree.record(path, kept)
-                advance(1)
+            with fragment_store(kept, stamp, [output.name for output in FEED_OUTPUTS]) as store:
+                target = Target(tree.out, tree.stage())
+                for _, staged in render_documents(plan.render, stale, loaded.encoded, target, store, pool):
+                    for path, kept_file in staged:
+                        tree.record(path, kept_file)
+                    advance(1)
+                if kept is not None:
+                    store.save({record.path for record in plan.selection.records})
     pages = [path for path in PAGES
              if not (tree.manifest and tree.manifest.pages == plan.pages_digest and tree.unchanged(path))]
     newest = loaded.encoded(entry.path for entry in plan.newest) if pages else {}

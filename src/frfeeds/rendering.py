@@ -3,10 +3,12 @@ many, in two steps that keep next to nothing in this process:
 
 1. **Parts.** Each record some document holds is rendered once per row it needs
    (``plan.make_parts``: its Atom entry, RSS item, JSON item, page article), newest
-   first, a chunk of records per task. The worker appends the fragments to its scratch
-   files (one per row and process) and answers where they are.
+   first, a chunk of records per task, unless the fragment store (``fragments.py``)
+   holds that fragment of that version of the record from an earlier build. The worker
+   appends the fragments to the store's data files (one per row and process) and
+   answers where they are.
 2. **Documents.** Each document is framed (``plan.make_frames``), joined from its
-   entries' fragments read back from the scratch files, and staged
+   entries' fragments read back from the data files, and staged
    (``writer.stage_file``) by a worker; this process records what was staged or kept.
 
 This process holds the fragments' places (a few numbers per record), never their bytes
@@ -17,8 +19,6 @@ through the page cache, not through its memory, and the workers write in paralle
 from __future__ import annotations
 
 import os
-import tempfile
-from array import array
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass
@@ -26,9 +26,10 @@ from pathlib import Path
 from typing import Any, BinaryIO, TypeVar
 
 from frfeeds.catalog import Feed, newest_first
+from frfeeds.fragments import FragmentStore, Place, Written
 from frfeeds.plan import Encoded, batches, make_frames, make_parts, wanted_rows
 from frfeeds.read.codec import decode_records
-from frfeeds.render.outputs import FEED_OUTPUTS, document_outputs
+from frfeeds.render.outputs import document_outputs
 from frfeeds.settings import RenderSettings
 from frfeeds.workers import gc_paused
 from frfeeds.write.writer import stage_file
@@ -42,11 +43,6 @@ DOCUMENT_ENTRIES = 4_000
 #: few enough that the records' details sent with them stay a small part of memory.
 AHEAD = 4
 
-#: A fragment's place: scratch file number, offset, length.
-Place = tuple[int, int, int]
-#: A parts task's answer: per row, its scratch file, where the chunk's fragments start,
-#: the records (in order) and each fragment's length.
-_Written = list[tuple[str, str, int, list[str], list[int]]]
 #: A documents task's answer: each file's path and what stage_file did (kept: size, mtime).
 Staged = list[tuple[str, tuple[int, int] | None]]
 
@@ -62,65 +58,37 @@ class Target:
 
 
 def render_documents(inputs: RenderSettings, documents: Sequence[Feed], fetch: Callable[[list[str]], Encoded],
-                     target: Target, pool: Executor | None = None) -> Iterator[tuple[Feed, Staged]]:
+                     target: Target, store: FragmentStore, pool: Executor | None = None
+                     ) -> Iterator[tuple[Feed, Staged]]:
     """Render, join and stage every file of each document (in order), with the pool's
-    workers or in this process; ``fetch`` gives records' encoded details by path."""
+    workers or in this process; ``fetch`` gives records' encoded details by path, the
+    store the fragments an earlier build made (and takes this build's)."""
     wanted = wanted_rows(documents)
-    paths = [entry.path for entry in newest_first({entry.path: entry for feed in documents for entry in feed.entries}
-                                                  .values())]
-    rows = [output.name for output in FEED_OUTPUTS]
-    # the workers' scratch files are deleted with the folder, and closed when they end
-    with tempfile.TemporaryDirectory(prefix="frfeeds-parts-") as scratch:
-        try:
-            index = _Index(paths, rows)
-            chunks = (paths[start:start + PARTS_CHUNK] for start in range(0, len(paths), PARTS_CHUNK))
-            payloads = ((inputs, fetch(chunk), {path: wanted[path] for path in chunk}, scratch) for chunk in chunks)
-            for written in _ordered(pool, _parts_task, payloads):
-                index.add(written)
-            work = batches(documents, DOCUMENTS_CHUNK, DOCUMENT_ENTRIES)
-            jobs = ((inputs, batch, [index.places(feed) for feed in batch], index.files, target) for batch in work)
-            done = _ordered(pool, _documents_task, jobs)
-            for batch, staged in zip(work, done, strict=True):
-                yield from zip(batch, staged, strict=True)
-        finally:
-            _close_scratch()  # this process's own, when it made parts itself
+    entries = newest_first({entry.path: entry for feed in documents for entry in feed.entries}.values())
+    for entry in entries:
+        store.expect(entry.path, entry.digest)
+    todo = {entry.path: rows for entry in entries if (rows := store.missing(entry.path, wanted[entry.path]))}
+    paths = list(todo)
+    try:
+        chunks = (paths[start:start + PARTS_CHUNK] for start in range(0, len(paths), PARTS_CHUNK))
+        payloads = ((inputs, fetch(chunk), {path: todo[path] for path in chunk}, str(store.folder))
+                    for chunk in chunks)
+        for written in _ordered(pool, _parts_task, payloads):
+            store.add(written)
+        files = store.files()
+        work = batches(documents, DOCUMENTS_CHUNK, DOCUMENT_ENTRIES)
+        jobs = ((inputs, batch, [_places(store, feed) for feed in batch], files, target) for batch in work)
+        done = _ordered(pool, _documents_task, jobs)
+        for batch, staged in zip(work, done, strict=True):
+            yield from zip(batch, staged, strict=True)
+    finally:
+        _close_scratch()  # this process's own, when it made parts itself
 
 
-class _Index:
-    """Where each record's fragment of each row is: numbers in arrays, by record."""
-
-    def __init__(self, paths: list[str], rows: list[str]) -> None:
-        self.position = {path: number for number, path in enumerate(paths)}
-        self.files: list[str] = []
-        self._file_numbers: dict[str, int] = {}
-        self._rows = {row: (array("i", [-1]) * len(paths), array("q", [0]) * len(paths), array("i", [0]) * len(paths))
-                      for row in rows}
-
-    def add(self, written: _Written) -> None:
-        for row, file, start, paths, lengths in written:
-            number = self._file_numbers.setdefault(file, len(self.files))
-            if number == len(self.files):
-                self.files.append(file)
-            files, offsets, sizes = self._rows[row]
-            offset = start
-            for path, length in zip(paths, lengths, strict=True):
-                at = self.position[path]
-                files[at], offsets[at], sizes[at] = number, offset, length
-                offset += length
-
-    def places(self, feed: Feed) -> dict[str, list[Place]]:
-        """Each row of the document: its entries' fragments' places, in order."""
-        made = {}
-        for output in document_outputs(feed.archive):
-            files, offsets, sizes = self._rows[output.name]
-            places = []
-            for entry in feed.entries:
-                at = self.position[entry.path]
-                if files[at] < 0:
-                    raise LookupError(f"no {output.name} fragment was made of {entry.path}")
-                places.append((files[at], offsets[at], sizes[at]))
-            made[output.name] = places
-        return made
+def _places(store: FragmentStore, feed: Feed) -> dict[str, list[Place]]:
+    """Each row of the document: its entries' fragments' places, in order."""
+    paths = [entry.path for entry in feed.entries]
+    return {output.name: store.places(output.name, paths) for output in document_outputs(feed.archive)}
 
 
 def _ordered(pool: Executor | None, task: Callable[[Any], T], payloads: Iterable[Any]) -> Iterator[T]:
@@ -148,16 +116,16 @@ def _in_worker(task: Callable[[Any], T], payload: Any) -> T:
         return task(payload)
 
 
-#: This process's scratch files, by (folder, row): appended to, never read here.
+#: This process's data files, by (folder, row): appended to, never read here.
 _scratch: dict[tuple[str, str], BinaryIO] = {}
 #: Scratch files opened for reading, by name.
 _readers: dict[str, int] = {}
 
 
-def _parts_task(payload: tuple[RenderSettings, Encoded, Mapping[str, frozenset[str]], str]) -> _Written:
+def _parts_task(payload: tuple[RenderSettings, Encoded, Mapping[str, frozenset[str]], str]) -> Written:
     inputs, encoded, wanted, scratch = payload
     parts = make_parts(inputs, decode_records(encoded), wanted)
-    written: _Written = []
+    written: Written = []
     rows = {row for made in parts.values() for row in made}
     for row in sorted(rows):
         handle = _scratch.get((scratch, row))
@@ -210,6 +178,8 @@ def _read(places: list[Place], files: list[str]) -> list[bytes]:
         if descriptor is None:
             descriptor = _readers[files[number]] = os.open(files[number], os.O_RDONLY)
         data = memoryview(os.pread(descriptor, stop - offset, offset))
+        if len(data) != stop - offset:
+            raise OSError(f"{files[number]} is shorter than the fragment store says")
         at = 0
         for _, _, length in places[start:end]:
             fragments.append(bytes(data[at:at + length]))
