@@ -35,7 +35,7 @@ from array import array
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-_FORMAT = 1
+_FORMAT = 2
 _INDEX = "index"
 #: Data files are compacted when they hold more than twice the live fragments and this much more,
 _SLACK = 32 * 1024 * 1024
@@ -60,6 +60,8 @@ class FragmentStore:
         self.position: dict[str, int] = {}
         #: Data file names (in folder); a Place's first number indexes this list.
         self.names: list[str] = []
+        #: Where the fragments the index names end in each data file (it must be that long).
+        self.ends: list[int] = []
         self._numbers: dict[str, int] = {}
         self._rows = {row: (array("i"), array("q"), array("i")) for row in rows}
 
@@ -72,7 +74,7 @@ class FragmentStore:
         store = cls(folder, stamp, rows)
         try:
             data = (folder / _INDEX).read_bytes()
-            version, kept_stamp, paths, digests, names, columns = marshal.loads(data)
+            version, kept_stamp, paths, digests, names, ends, columns = marshal.loads(data)
             if version != _FORMAT or kept_stamp != stamp or set(columns) != set(store._rows):
                 raise ValueError("another store")
             for row, (numbers, offsets, lengths) in columns.items():
@@ -82,8 +84,8 @@ class FragmentStore:
                 arrays[2].frombytes(lengths)
                 if not len(arrays[0]) == len(arrays[1]) == len(arrays[2]) == len(paths):
                     raise ValueError("torn columns")
-            store.paths, store.digests, store.names = list(paths), list(digests), list(names)
-            if len(store.digests) != len(store.paths):
+            store.paths, store.digests, store.names, store.ends = list(paths), list(digests), list(names), list(ends)
+            if len(store.digests) != len(store.paths) or len(store.ends) != len(store.names):
                 raise ValueError("torn columns")
             store._numbers = {name: number for number, name in enumerate(store.names)}
             store.position = {path: at for at, path in enumerate(store.paths)}
@@ -94,12 +96,7 @@ class FragmentStore:
         return store
 
     def _check_sizes(self) -> None:
-        ends = [0] * len(self.names)
-        for numbers, offsets, lengths in self._rows.values():
-            for number, offset, length in zip(numbers, offsets, lengths, strict=True):
-                if number >= 0 and offset + length > ends[number]:
-                    ends[number] = offset + length
-        for name, end in zip(self.names, ends, strict=True):
+        for name, end in zip(self.names, self.ends, strict=True):
             if os.stat(self.folder / name).st_size < end:
                 raise ValueError(f"{name} is shorter than the index says")
 
@@ -112,7 +109,7 @@ class FragmentStore:
             self._compact()
         columns = {row: (numbers.tobytes(), offsets.tobytes(), lengths.tobytes())
                    for row, (numbers, offsets, lengths) in self._rows.items()}
-        data = marshal.dumps((_FORMAT, self.stamp, self.paths, self.digests, self.names, columns), 4)
+        data = marshal.dumps((_FORMAT, self.stamp, self.paths, self.digests, self.names, self.ends, columns), 4)
         partial = self.folder / (_INDEX + ".new")
         partial.write_bytes(data)
         os.replace(partial, self.folder / _INDEX)
@@ -154,6 +151,8 @@ class FragmentStore:
             if number is None:
                 number = self._numbers[name] = len(self.names)
                 self.names.append(name)
+                self.ends.append(0)
+            self.ends[number] = max(self.ends[number], start + sum(lengths))
             numbers, offsets, sizes = self._rows[row]
             offset = start
             for path, length in zip(paths, lengths, strict=True):
@@ -201,6 +200,7 @@ class FragmentStore:
         """Copy the live fragments into new data files (one per row), in the order of
         the index, and point the index at them; the old files go at save()."""
         made: list[str] = []
+        made_ends: list[int] = []
         handles: dict[int, int] = {}
         try:
             for row, (numbers, offsets, lengths) in self._rows.items():
@@ -217,10 +217,12 @@ class FragmentStore:
                         offsets[at] = position
                         position += lengths[at]
                 made.append(os.path.basename(name))
+                made_ends.append(position)
         finally:
             for handle in handles.values():
                 os.close(handle)
         self.names = [""] * len(self.names) + made  # the old files: no longer named, deleted by save()
+        self.ends = [0] * len(self.ends) + made_ends
         self._renumber()
 
     def _renumber(self) -> None:
@@ -231,6 +233,7 @@ class FragmentStore:
                 if number >= 0:
                     numbers[at] = new[number]
         self.names = [self.names[old] for old in used]
+        self.ends = [self.ends[old] for old in used]
         self._numbers = {name: number for number, name in enumerate(self.names)}
 
 
