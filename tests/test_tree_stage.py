@@ -156,7 +156,8 @@ def tamper_replace(path, data):
 
 @pytest.mark.parametrize("change", [
     "linked file replaced", "old file edited", "file added", "empty folder added", "file removed",
-    "folder removed", "folder made a link", "file where a folder is", "folder where a file is",
+    "folder removed", "folder made a link", "file where a folder is", "file where a needed folder is",
+    "folder where a file is",
     "marker edited", "stage a file", "stage a link",
 ])
 def test_a_stage_changed_by_a_person_never_reaches_the_tree(tmp_path, site, change):
@@ -187,6 +188,9 @@ def test_a_stage_changed_by_a_person_never_reaches_the_tree(tmp_path, site, chan
     elif change == "file where a folder is":
         shutil.rmtree(stage / "feeds" / "robots")
         (stage / "feeds" / "robots").write_bytes(b"a file")
+    elif change == "file where a needed folder is":  # R3's All feed has an archive too
+        shutil.rmtree(stage / "feeds" / "all")
+        (stage / "feeds" / "all").write_bytes(b"a file")
     elif change == "folder where a file is":
         (stage / "index.html").unlink()
         (stage / "index.html").mkdir()

@@ -213,6 +213,11 @@ class TreeWriter:
             return WriteResult(0, len(files), 0)
         out, stage = str(self.out), str(self.stage())
         found = self._found or Listing()
+        # first what the new tree must not hold: files only (where the stage had a file, a
+        # staged file's folder may be now), so that no folder of this build's files goes
+        gone = found.files.keys() - self._kept.keys() - self._staged - {MARKER}
+        for path in gone:
+            _unlink_file(os.path.join(stage, path))
         linked = _linked(current, found, self._kept, out, stage)
         made = found.folders | {""}
         for path in self._kept.keys() - linked:
@@ -229,9 +234,6 @@ class TreeWriter:
             except OSError:  # a file system without hard links (a full disk fails the copy too)
                 _copy(source, target)
                 files[path] = _stat(target)
-        gone = found.files.keys() - self._kept.keys() - self._staged - {MARKER}
-        for path in gone:
-            _clear(os.path.join(stage, path))
         _remove_empty(stage, {path.rpartition("/")[0] for path in gone | found.other} | found.empty)
         files.update((path, _stat(os.path.join(stage, path))) for path in self._staged)
         marker = os.path.join(stage, MARKER)
@@ -369,6 +371,17 @@ def _clear(path: str) -> None:
         import shutil
 
         shutil.rmtree(path)
+
+
+def _unlink_file(path: str) -> None:
+    """Delete the file at path, if a file is there still (not a folder made since)."""
+    try:
+        os.unlink(path)
+    except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+        pass
+    except PermissionError:  # a folder, where POSIX allows EPERM
+        if not stat.S_ISDIR(os.lstat(path).st_mode):
+            raise
 
 
 def _make_folder(stage: str, folder: str) -> None:
