@@ -57,7 +57,9 @@ def test_summary_line_counts_everything(tmp_path, corpus):
 
 
 def leftovers(folder):
-    return [p.name for p in folder.iterdir() if p.name.endswith((".frfeeds-new", ".frfeeds-old"))]
+    """What a build left beside OUT but the stage it keeps (.OUT.frfeeds-new): the lock,
+    a tree moved aside."""
+    return [p.name for p in folder.iterdir() if p.name.endswith((".frfeeds-lock", ".frfeeds-old"))]
 
 
 def snapshot(out):
@@ -125,11 +127,11 @@ def test_failed_write_leaves_previous_tree_whole(tmp_path, monkeypatch, capsys):
         "(the previous tree is unchanged; free some space and build again)\n"
     )
     assert tree(out) == before
-    assert leftovers(tmp_path) == []
+    assert leftovers(tmp_path) == [] and not (tmp_path / ".out.frfeeds-new").exists()  # a failed build's stage goes
 
 
 # A build in its own process that SIGKILLs itself at the Nth file-system step of the
-# write phase (a hard link, a staged file, a rename): a real kill, at a chosen point.
+# write phase (a hard link, an unlink, a staged file, a rename): a real kill, at a chosen point.
 KILLER = """
 import builtins, os, signal, sys
 import frfeeds.write.writer as writer
@@ -148,6 +150,7 @@ def step(function):
     return wrapper
 
 writer.os.link, writer.os.rename, writer.open = step(os.link), step(os.rename), step(builtins.open)
+writer.os.unlink, writer.os.rmdir = step(os.unlink), step(os.rmdir)
 exchange = writer._exchange
 writer._exchange = (lambda a, b: False) if mode == "fallback" else step(exchange)
 sys.exit(main(sys.argv[3:]))
@@ -169,7 +172,7 @@ def test_killed_build_leaves_a_whole_tree(tmp_path, mode):
     assert new != old
 
     seen = set()
-    for limit in range(1, len(new) + 4):
+    for limit in range(1, 4 * len(new)):
         result = subprocess.run(
             [sys.executable, "-c", KILLER, str(limit), mode, "build", str(out), "--records", str(records)],
             capture_output=True, text=True, timeout=120,
@@ -188,7 +191,8 @@ def test_killed_build_leaves_a_whole_tree(tmp_path, mode):
         if now != old:
             assert now == new, f"killed at step {limit}: a mixed tree"
         seen.add("old" if now == old else "new")
-        # the next build recovers: a whole new tree and no leftovers
+        # the next build recovers from what was left (a stage half brought up to date):
+        # a whole new tree and no leftovers
         assert build(out, "--records", str(records)) == 0
         assert tree(out) == new
         assert leftovers(tmp_path) == []
@@ -198,8 +202,8 @@ def test_killed_build_leaves_a_whole_tree(tmp_path, mode):
         assert build(out, "--records", str(records)) == 0
         assert tree(out) == old
         (tmp_path / "new.md").rename(records / "new.md")
-    # with the exchange the swap is the last step, so every kill leaves the old tree
-    assert seen == ({"old", "new"} if mode == "fallback" else {"old"}) and limit > 5
+    # with the exchange a kill leaves the new tree only after the swap (when the lock goes)
+    assert seen == {"old", "new"} and limit > 5
 
 
 def test_refuses_to_replace_a_folder_it_did_not_write(tmp_path, capsys):

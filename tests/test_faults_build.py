@@ -442,7 +442,8 @@ def test_a_waiting_build_says_so_once_and_goes_on_when_the_lock_is_free(tmp_path
     stdout, stderr = waiting.communicate(timeout=120)
     assert waiting.returncode == 0 and stderr == "", stderr
     assert "feeds/fresh.atom" in every_file(out)
-    assert sorted(os.listdir(tmp_path)) == ["frfeeds-cache", "out", "records"]  # the lock file is gone
+    # the lock file is gone; the stage stays, for the next build
+    assert sorted(os.listdir(tmp_path)) == [".out.frfeeds-new", "frfeeds-cache", "out", "records"]
 
 
 @pytest.mark.slow
@@ -458,4 +459,4 @@ def test_simultaneous_builds_take_turns_and_end_right(tmp_path, generated):
         assert status == 0, stderr
         assert set(lines(stderr)) <= {f"frfeeds: waiting for another build of {out} to finish"}
     assert every_file(out) == every_file(expected)
-    assert os.listdir(tmp_path / "site") == ["out"]
+    assert sorted(os.listdir(tmp_path / "site")) == [".out.frfeeds-new", "out"]  # no lock, the stage kept

@@ -40,7 +40,8 @@ def test_every_kind_of_build_gives_the_same_tree_hidden_files_included(tmp_path,
         reference = reference or files
         assert files == reference, (name, options)
     assert files[MARKER] == MARKER_TEXT
-    assert sorted(os.listdir(site)) == ["a", "b", "c"], "beside the trees: nothing (no lock, no staging folder)"
+    # beside the trees: their stages, kept for the next build (no lock, nothing else)
+    assert sorted(os.listdir(site)) == [".a.frfeeds-new", ".b.frfeeds-new", ".c.frfeeds-new", "a", "b", "c"]
     states = sorted(path.name for path in cache.iterdir() if path.name.startswith("tree-"))
     kept = [state_file(cache, site / name) for name in "abc"]
     assert states == sorted([state.name for state in kept] + [store_folder(state).name for state in kept])

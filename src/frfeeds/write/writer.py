@@ -1,9 +1,22 @@
 """Write a feed tree to disk so that readers only ever see a whole tree.
 
-Changed files are written into a staging folder beside the tree as they are rendered;
-at commit the unchanged ones are hard-linked in (never rewritten) and the staged tree
-is swapped in with one atomic rename-exchange. A build killed at any point leaves the
-previous tree in place; the next build clears what it left.
+The next tree is made in a staging folder beside the tree, ``.<out>.frfeeds-new``, and
+swapped in with one atomic rename-exchange. A build killed at any point leaves the
+previous tree in place; the next build starts from whatever it left.
+
+The stage is kept between builds: after a swap it holds the previous tree, whose files
+are, for every file that build kept, hard links to the same inodes as the current tree's.
+So the next build brings it up to date instead of making it anew: it writes the files
+whose bytes changed (always as new files, never into an existing one: a staged file may
+be a link to a live one), links from the tree the kept files whose inode in the stage is
+not the tree's (the ones the last build wrote, and any a person replaced), and deletes
+what the new tree must not hold. Nothing in the stage is trusted: both folders are
+listed (names and inode numbers, no per-file stat) and every file is compared by inode,
+so a half-updated stage, or one a person changed, is repaired, not published. A rebuild
+that changes a few files links, writes and deletes a few files, where a stage made anew
+would link every file and the old tree be deleted file by file. The cost is disk: the
+kept stage holds, besides its hard links, the previous versions of the files the last
+build replaced (and the files it removed), until the next build.
 
 The tree holds nothing but what a static host should publish. Its one hidden file, the
 marker ``.frfeeds-tree``, is a fixed line of text that says frfeeds owns the folder (a
@@ -22,6 +35,7 @@ import fcntl
 import hashlib
 import marshal
 import os
+import stat
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -66,6 +80,23 @@ class Manifest:
     files: dict[str, tuple[int, int]] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class Listing:
+    """A folder's files and subfolders as listed (readdir only: no file is stat'ed)."""
+
+    #: File's ``/``-separated path -> its inode number, as the folder lists it; -1 for
+    #: an entry on another file system, whose numbers cannot be compared with this one's.
+    files: dict[str, int] = field(default_factory=dict)
+    #: Every subfolder's path.
+    folders: set[str] = field(default_factory=set)
+    #: The subfolders that held nothing.
+    empty: set[str] = field(default_factory=set)
+    #: Entries that are neither files nor folders (symbolic links, sockets...).
+    other: set[str] = field(default_factory=set)
+    #: The file system (st_dev) of the folder itself; inode numbers are its own.
+    device: int = -1
+
+
 def state_file(folder: Path, out: Path) -> Path:
     """Where the state of the tree at out lives in a cache folder: one file per tree,
     named after the tree's real path."""
@@ -92,7 +123,8 @@ class TreeWriter:
         self._wait, self._on_wait = wait, on_wait
         self._stage = _sibling(self.out, "new")
         self._staged: set[str] = set()
-        self._stage_made = False
+        #: The stage as found, once stage() made it ready (None before).
+        self._found: Listing | None = None
         #: Kept path -> its (size, mtime_ns), which a hard link keeps.
         self._kept: dict[str, tuple[int, int]] = {}
         self._lock: int | None = None
@@ -113,8 +145,9 @@ class TreeWriter:
         self.manifest = read_state(self.state, self.out) if self.state is not None else None
         return self
 
-    def __exit__(self, *exc_info: object) -> None:
-        _remove(self._stage)
+    def __exit__(self, kind: type[BaseException] | None, *exc_info: object) -> None:
+        if kind is not None:  # a failed build's stage goes (a full disk gets its space back)
+            _remove(self._stage)
         self._release()
 
     def _release(self) -> None:
@@ -155,12 +188,12 @@ class TreeWriter:
         self.record(path, stage_file(self.out, self.stage(), path, data))
 
     def stage(self) -> Path:
-        """The folder new files are staged in (made empty on first use): put() writes
-        there, and so may other processes (stage_file), whose results record() takes."""
-        if not self._stage_made:
-            _remove(self._stage)
-            self._stage.mkdir()  # mode from the umask, like any folder the user makes
-            self._stage_made = True
+        """The folder new files are staged in: put() writes there, and so may other
+        processes (stage_file), whose results record() takes. On first use the stage is
+        made, or the one kept from the last build listed (what commit() compares) and
+        cleared of anything but files and folders (a link could lead writes out of it)."""
+        if self._found is None:
+            self._found = _prepare_stage(self._stage)
         return self._stage
 
     def record(self, path: str, kept: tuple[int, int] | None) -> None:
@@ -172,28 +205,41 @@ class TreeWriter:
 
     def commit(self, manifest: Manifest) -> WriteResult:
         """Make the tree exactly the kept and put files (and the marker); save the state."""
-        removed = _current_files(self.out) - self._kept.keys() - self._staged
+        current = _list(self.out) if self.out.is_dir() else Listing()
+        removed = (current.files.keys() | current.other) - self._kept.keys() - self._staged - {MARKER}
         files = dict(self._kept)
         if not self._staged and not removed and self.out.is_dir() and _marker_ok(self.out):
             self._save(replace(manifest, files=files))
             return WriteResult(0, len(files), 0)
         out, stage = str(self.out), str(self.stage())
-        made = {""}
-        for path in self._kept:
+        found = self._found or Listing()
+        # first what the new tree must not hold: files only (where the stage had a file, a
+        # staged file's folder may be now), so that no folder of this build's files goes
+        gone = found.files.keys() - self._kept.keys() - self._staged - {MARKER}
+        for path in gone:
+            _unlink_file(os.path.join(stage, path))
+        linked = _linked(current, found, self._kept, out, stage)
+        made = found.folders | {""}
+        for path in self._kept.keys() - linked:
+            target = os.path.join(stage, path)
+            if path in found.files or path in found.folders:
+                _clear(target)
             folder = path.rpartition("/")[0]
             if folder not in made:
-                os.makedirs(os.path.join(stage, folder), exist_ok=True)
+                _make_folder(stage, folder)
                 made.add(folder)
-            source, target = os.path.join(out, path), os.path.join(stage, path)
+            source = os.path.join(out, path)
             try:
                 os.link(source, target)
             except OSError:  # a file system without hard links (a full disk fails the copy too)
-                import shutil
-
-                shutil.copy2(source, target)
+                _copy(source, target)
                 files[path] = _stat(target)
+        _remove_empty(stage, {path.rpartition("/")[0] for path in gone | found.other} | found.empty)
         files.update((path, _stat(os.path.join(stage, path))) for path in self._staged)
-        (self._stage / MARKER).write_bytes(MARKER_TEXT)
+        marker = os.path.join(stage, MARKER)
+        _clear(marker)  # the stage's marker may be the live tree's (a link): a new file
+        with open(marker, "xb") as handle:
+            handle.write(MARKER_TEXT)
         _swap(self._stage, self.out)
         self._save(replace(manifest, files=files))
         return WriteResult(len(self._staged), len(self._kept), len(removed), tuple(sorted(self._staged)))
@@ -295,12 +341,13 @@ def _acquire(path: Path, wait: float | None, on_wait: Callable[[], None] | None)
 
 
 def _recover(out: Path) -> None:
-    """Clear what a killed build left; bring back a tree moved aside but not replaced."""
+    """Bring back a tree moved aside but not replaced (a kill between the two renames of
+    a swap without renameat2), else clear it. The stage is left as it is: it is never
+    trusted, only compared (TreeWriter.commit)."""
     old = _sibling(out, "old")
     if old.is_dir() and not out.exists():
         os.rename(old, out)
-    for leftover in (old, _sibling(out, "new")):
-        _remove(leftover)
+    _remove(old)
 
 
 def _remove(folder: Path) -> None:
@@ -311,6 +358,119 @@ def _remove(folder: Path) -> None:
         shutil.rmtree(folder, ignore_errors=True)
 
 
+def _clear(path: str) -> None:
+    """Delete what is at path (a file, a link, a folder and what it holds), if anything:
+    the way to replace a file of the stage without writing into its inode."""
+    try:
+        os.unlink(path)
+    except (FileNotFoundError, NotADirectoryError):  # nothing there (a folder on the way gone)
+        pass
+    except (IsADirectoryError, PermissionError):  # a folder (Linux says EISDIR; POSIX allows EPERM)
+        if not stat.S_ISDIR(os.lstat(path).st_mode):
+            raise
+        import shutil
+
+        shutil.rmtree(path)
+
+
+def _unlink_file(path: str) -> None:
+    """Delete the file at path, if a file is there still (not a folder made since)."""
+    try:
+        os.unlink(path)
+    except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+        pass
+    except PermissionError:  # a folder, where POSIX allows EPERM
+        if not stat.S_ISDIR(os.lstat(path).st_mode):
+            raise
+
+
+def _make_folder(stage: str, folder: str) -> None:
+    """Make a folder of the stage, deleting any file or link in its way (the stage may
+    hold a file where the new tree has a folder)."""
+    try:
+        os.makedirs(os.path.join(stage, folder), exist_ok=True)
+        return
+    except (FileExistsError, NotADirectoryError):
+        pass
+    path = stage
+    for part in folder.split("/"):
+        path = os.path.join(path, part)
+        with contextlib.suppress(FileNotFoundError):  # another worker may have deleted it
+            if not stat.S_ISDIR(os.lstat(path).st_mode):
+                os.unlink(path)
+    os.makedirs(os.path.join(stage, folder), exist_ok=True)
+
+
+def _remove_empty(stage: str, folders: set[str]) -> None:
+    """Delete those of the stage's folders (and their parents) that hold nothing now,
+    deepest first: a feed gone leaves no empty folder in the next tree."""
+    pending = set()
+    for folder in folders:
+        while folder:
+            pending.add(folder)
+            folder = folder.rpartition("/")[0]
+    for folder in sorted(pending, key=lambda path: path.count("/"), reverse=True):
+        try:
+            os.rmdir(os.path.join(stage, folder))
+        except OSError as exc:
+            if exc.errno not in (errno.ENOTEMPTY, errno.EEXIST, errno.ENOENT, errno.ENOTDIR):
+                raise
+
+
+def _copy(source: str, target: str) -> None:
+    """Copy a file with its mtime, as a new file (never into an existing one)."""
+    import shutil
+
+    with open(source, "rb") as reader, open(target, "xb") as writer:
+        shutil.copyfileobj(reader, writer)
+    shutil.copystat(source, target)
+
+
+def _prepare_stage(stage: Path) -> Listing:
+    """Make the stage ready for files: made if missing, else listed and cleared of what
+    is neither a file nor a folder (nothing written there may end up outside it)."""
+    try:
+        mode = os.lstat(stage).st_mode
+    except FileNotFoundError:
+        mode = None
+    if mode is not None and not stat.S_ISDIR(mode):
+        os.unlink(stage)
+        mode = None
+    if mode is None:
+        stage.mkdir()  # mode from the umask, like any folder the user makes
+        return Listing()
+    found = _list(stage)
+    for path in found.other:
+        _clear(os.path.join(stage, path))
+    return found
+
+
+def _linked(tree: Listing, stage: Listing, kept: dict[str, tuple[int, int]], out: str, staged: str) -> set[str]:
+    """The kept files the stage holds already: the same inode as the tree's.
+
+    Inode numbers as folders list them are compared only when they can be trusted to
+    tell files apart: distinct within each listing (some FUSE file systems list one
+    number for every file), of one file system, and, for one file found linked, those
+    stat gives.
+    """
+    if tree.device != stage.device:
+        return set()
+    linked = {path for path in kept if stage.files.get(path, -1) >= 0 and stage.files[path] == tree.files.get(path)}
+    if not linked:
+        return linked
+    for listing in (tree, stage):
+        numbers = [number for number in listing.files.values() if number >= 0]
+        if len(set(numbers)) != len(numbers):
+            return set()
+    sample = min(linked)
+    try:
+        if not os.path.samestat(os.stat(os.path.join(out, sample)), os.stat(os.path.join(staged, sample))):
+            return set()
+    except OSError:
+        return set()
+    return linked
+
+
 def _marker_ok(out: Path) -> bool:
     try:
         with open(out / MARKER, "rb") as handle:
@@ -319,11 +479,38 @@ def _marker_ok(out: Path) -> bool:
         return False
 
 
-def _current_files(out: Path) -> set[str]:
-    """Every file in the tree but the marker, as ``/``-separated paths."""
-    if not out.is_dir():
-        return set()
-    return set(_walk(out, stat=False))
+def _list(root: Path) -> Listing:
+    """List a folder: its files' inode numbers, its folders, the empty ones, anything
+    else; the marker is a file like any other here."""
+    files: dict[str, int] = {}
+    folders: set[str] = set()
+    empty: set[str] = set()
+    other: set[str] = set()
+    pending = [(str(root), "")]
+    device = None
+    while pending:
+        folder, prefix = pending.pop()
+        fd = os.open(folder, _FOLDER | os.O_NOFOLLOW)
+        try:
+            here = os.fstat(fd).st_dev
+            device = here if device is None else device
+            nothing = True
+            with os.scandir(fd) as entries:
+                for entry in entries:
+                    nothing = False
+                    path = prefix + entry.name
+                    if entry.is_dir(follow_symlinks=False):
+                        folders.add(path)
+                        pending.append((os.path.join(folder, entry.name), path + "/"))
+                    elif entry.is_file(follow_symlinks=False):
+                        files[path] = entry.inode() if here == device else -1
+                    else:
+                        other.add(path)
+            if nothing and prefix:
+                empty.add(prefix[:-1])
+        finally:
+            os.close(fd)
+    return Listing(files, folders, empty, other, -1 if device is None else device)
 
 
 def _tree_stats(out: Path) -> dict[str, tuple[int, int]]:
@@ -361,13 +548,18 @@ def _stat(path: str | Path) -> tuple[int, int]:
 def stage_file(out: Path, stage: Path, path: str, data: bytes) -> tuple[int, int] | None:
     """Stage a file of the tree: None once data is written under stage, or the current
     file's (size, mtime_ns) when it holds exactly data already (nothing written).
-    Pure over its arguments and the disk: a worker process can stage files too."""
+    What the stage held at path is deleted first, never written into (it may be a hard
+    link to the live tree's file). Pure over its arguments and the disk: a worker process
+    can stage files too."""
     _check_tree_path(path)
     same = _same_bytes(os.path.join(out, path), data)
     if same is not None:
         return same
     target = os.path.join(stage, path)
-    os.makedirs(os.path.dirname(target), exist_ok=True)
+    folder = path.rpartition("/")[0]
+    if folder:
+        _make_folder(str(stage), folder)
+    _clear(target)
     with open(target, "xb") as handle:
         handle.write(data)
     return None
