@@ -256,7 +256,7 @@ def slow_clean_text(text: str) -> str:
 
         import ftfy
 
-        text = unicodedata.normalize("NFC", ftfy.fix_text(text, clean._FTFY))
+        text = unicodedata.normalize("NFC", ftfy.fix_text(text, clean._ftfy_config()))
     text = clean._SPACES.sub(" ", clean._UNWANTED.sub("", text)).strip()
     if len(text) > clean.MAX_TEXT:
         text = text[: clean.MAX_TEXT - 1].rstrip() + "…"
