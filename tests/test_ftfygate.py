@@ -33,7 +33,8 @@ def test_a_character_class_matches_exactly_its_characters(chars):
     if not chars:
         return  # "[]" is no pattern; the gate's classes are never empty
     compiled = re.compile(pattern)
-    probes = chars | {chr(ord(char) + delta) for char in chars for delta in (-1, 1) if 0 <= ord(char) + delta < 0x110000}
+    neighbours = {ord(char) + delta for char in chars for delta in (-1, 1)}
+    probes = chars | {chr(point) for point in neighbours if 0 <= point < 0x110000}
     assert {char for char in probes if compiled.fullmatch(char)} == chars
 
 
