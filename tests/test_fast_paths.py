@@ -401,3 +401,16 @@ def test_block_reader_reads_a_line_seen_before_as_it_read_it_first(text, monkeyp
     monkeypatch.setattr(blockyaml, "_HEADS", {})
     monkeypatch.setattr(blockyaml, "_MEMO_SIZE", 0)
     assert repr(read_block(text, _plain_value)) == warm
+
+
+def test_the_block_reader_takes_as_printable_what_libyaml_does_but_tab_bom_and_breaks():
+    """blockyaml names the characters it refuses; checked here against every code point
+    and PyYAML's own class of the printable ones."""
+    from frfeeds.read import blockyaml
+
+    yaml_printable = yaml.reader.Reader.NON_PRINTABLE
+    refused = set("\t\n\r\x85\u2028\u2029\ufeff")
+    for point in range(0x110000):
+        char = chr(point)
+        expected = yaml_printable.match(char) is None and char not in refused
+        assert (blockyaml._NOT_PRINTABLE.search(char) is None) == expected, hex(point)
