@@ -26,8 +26,9 @@ topics:
   - Machine Learning
 """
 
-#: Third-party libraries clean.py imports only for the values that need them.
-LAZY = ("ftfy", "wcwidth", "dateutil", "idna", "anyascii")
+#: Third-party libraries imported only for the values that need them: by clean.py, and
+#: yaml by frontmatter.py (for a document or a plain scalar the block reader leaves to it).
+LAZY = ("ftfy", "wcwidth", "dateutil", "idna", "anyascii", "yaml")
 
 
 def imported_after(code: str) -> set[str]:
@@ -53,6 +54,8 @@ def test_a_plain_record_is_cleaned_without_the_libraries_for_rare_values():
     (("2021-03-04T05:06:07Z", '"March 4, 2021"'), "dateutil"),  # a date YAML does not read
     (("www.example.com", "www.exämple.com"), "idna"),  # a Unicode host
     (("  - AI", "  - Künstliche Intelligenz"), "anyascii"),  # a topic's slug from non-ASCII words
+    (("quality: 39", "quality: 0x27"), "yaml"),  # a plain scalar of a rarer form
+    (("topics:\n  - AI\n  - Machine Learning", "topics: [AI, Machine Learning]"), "yaml"),  # a flow sequence
 ])
 def test_each_library_is_imported_by_a_value_that_needs_it(change, library):
     """The probe sees an import: the test above could fail."""
