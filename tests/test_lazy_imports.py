@@ -62,3 +62,10 @@ def test_each_library_is_imported_by_a_value_that_needs_it(change, library):
     text = PLAIN_RECORD.replace(*change)
     assert text != PLAIN_RECORD
     assert library in imported_after(parse(text))
+
+
+def test_a_forked_pool_imports_them_first_so_that_no_worker_imports_them_again():
+    code = ("from frfeeds.workers import process_pool\n"
+            "with process_pool(2, fork=True) as pool:\n"
+            "    pool.submit(int).result()\n")
+    assert set(LAZY) <= imported_after(code)
