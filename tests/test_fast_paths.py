@@ -12,8 +12,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from frfeeds import clean
+from frfeeds.read import yamlload
 from frfeeds.read.blockyaml import UNSUPPORTED, read_block
-from frfeeds.read.frontmatter import FastSafeLoader, _plain_value, parse_front_matter, split_front_matter
+from frfeeds.read.frontmatter import _plain_value, parse_front_matter, split_front_matter
+from frfeeds.read.yamlload import FastSafeLoader
 
 YAML_SAMPLES = [
     "a: 1\nb: 0x1f\nc: 1_000\nd: 0o17\ne: -0b101\nf: 190:20:30",
@@ -256,7 +258,7 @@ def slow_clean_text(text: str) -> str:
 
         import ftfy
 
-        text = unicodedata.normalize("NFC", ftfy.fix_text(text, clean._FTFY))
+        text = unicodedata.normalize("NFC", ftfy.fix_text(text, clean._ftfy_config()))
     text = clean._SPACES.sub(" ", clean._UNWANTED.sub("", text)).strip()
     if len(text) > clean.MAX_TEXT:
         text = text[: clean.MAX_TEXT - 1].rstrip() + "…"
@@ -401,3 +403,56 @@ def test_block_reader_reads_a_line_seen_before_as_it_read_it_first(text, monkeyp
     monkeypatch.setattr(blockyaml, "_HEADS", {})
     monkeypatch.setattr(blockyaml, "_MEMO_SIZE", 0)
     assert repr(read_block(text, _plain_value)) == warm
+
+
+def test_the_block_reader_takes_as_printable_what_libyaml_does_but_tab_bom_and_breaks():
+    """blockyaml names the characters it refuses; checked here against every code point
+    and PyYAML's own class of the printable ones."""
+    from frfeeds.read import blockyaml
+
+    yaml_printable = yaml.reader.Reader.NON_PRINTABLE
+    refused = set("\t\n\r\x85\u2028\u2029\ufeff")
+    for point in range(0x110000):
+        char = chr(point)
+        expected = yaml_printable.match(char) is None and char not in refused
+        assert (blockyaml._NOT_PRINTABLE.search(char) is None) == expected, hex(point)
+
+
+def test_the_plain_scalar_shortcut_knows_every_type_a_first_character_can_start():
+    """A plain scalar starting with a character outside _TYPED_STARTS is taken as a
+    string without PyYAML's resolver; one starting with a letter is a boolean, a null
+    or a string: checked against the resolver's own table."""
+    from yaml.resolver import Resolver
+
+    from frfeeds.read import frontmatter
+
+    resolvers = Resolver.yaml_implicit_resolvers
+    assert frontmatter._TYPED_STARTS == {first for first in resolvers if first}
+    letters = {first for first in frontmatter._TYPED_STARTS if first.isalpha()}
+    assert {tag for first in letters for tag, _ in resolvers[first]} == {"tag:yaml.org,2002:bool",
+                                                                         "tag:yaml.org,2002:null"}
+    for word in [*frontmatter._BOOLS, *frontmatter._NULLS]:
+        assert (type(_plain_value(word)), _plain_value(word)) == (type(general := yamlload.plain_value(word)), general)
+
+
+PLAIN_SCALARS = st.one_of(
+    st.sampled_from(["yes", "No", "oN", "TRUE", "tRUE", "null", "NULL", "nULL", "~", "", "0", "-0", "+0", "00", "012",
+                     "0x1f", "0b11", "1_000", "190:20:30", "1.5", ".5", ".inf", "-.Inf", ".NaN", "1e3", "1.0e+3",
+                     "2021-05-17", "2021-05-17T04:08:00Z", "2021-02-30T04:08:00Z", "2001-12-14 21:59:43.10 -5", "<<",
+                     "=", "9" * 18, "9" * 19, "-" + "9" * 18, "+1", "news", "true story", "Nope", "off-road"]),
+    st.from_regex(r"[-+]?[0-9_.:eExXbBo]{0,22}", fullmatch=True),
+    st.text(alphabet="yYnNtTfFoO~-+.0123456789<=ulaeEsxX_: ", max_size=8),
+)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(PLAIN_SCALARS)
+def test_plain_scalars_read_without_yaml_are_what_its_resolver_and_constructors_make(text):
+    def outcome(plain):
+        try:
+            value = plain(text)
+        except ValueError:
+            return "ValueError"
+        return type(value), repr(value)
+
+    assert outcome(_plain_value) == outcome(yamlload.plain_value)

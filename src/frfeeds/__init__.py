@@ -14,7 +14,7 @@ if TYPE_CHECKING:  # the real classes for the type checker; at run time __getatt
 
 
 def __getattr__(name: str) -> type:
-    """The record model, imported on first use (it brings ftfy and dateutil along)."""
+    """The record model, imported on first use (with the cleaning code it needs)."""
     if name in ("Image", "Provider", "Record", "Related"):
         from frfeeds import records
 

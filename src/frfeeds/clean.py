@@ -2,7 +2,13 @@
 
 Every function takes a raw value from YAML and returns the clean value or raises
 ``ValueError`` with a short reason; callers turn that into a RecordError.
+
+The libraries that do the rare work (ftfy, dateutil, idna, anyascii: some 50 ms of
+imports together) are imported by the function that needs them, when a value needs
+them: a build that cleans one edited record of plain text imports none.
 """
+
+from __future__ import annotations
 
 import datetime as dt
 import functools
@@ -10,27 +16,15 @@ import ipaddress
 import re
 import unicodedata
 import warnings
-from collections.abc import Iterable
 from urllib.parse import quote, urlsplit
 
-import ftfy
-import ftfy.bad_codecs  # registers the sloppy-windows codecs
-import idna
 import nh3
-from anyascii import anyascii
-from dateutil import parser as dateparser
-from ftfy.chardata import CHARMAP_ENCODINGS, CONTROL_CHARS
-from ftfy.fixes import unescape_html
 
-# Mojibake repair only: no quote uncurling, entity unescaping or width folding,
-# which would change text that is already right.
-_FTFY = ftfy.TextFixerConfig(
-    unescape_html=False,
-    uncurl_quotes=False,
-    fix_character_width=False,
-    fix_latin_ligatures=False,
-    explain=False,
-)
+from frfeeds import ftfygate
+
+TYPE_CHECKING = False  # as typing's (mypy takes it as True)
+if TYPE_CHECKING:
+    import ftfy
 
 # Characters XML 1.0 forbids, plus C1 controls, noncharacters and the format
 # characters ftfy removes, which a reader would show as garbage. Tab and newline stay
@@ -63,33 +57,8 @@ MAX_URL = 4_096
 MAX_SLUG = 80
 
 
-def _ftfy_gate() -> tuple[re.Pattern[str], re.Pattern[str]]:
-    """Text ftfy could change: a UTF-8 lead byte (0xC2-0xF4) read as a character of one
-    of the encodings ftfy repairs from, followed by a continuation byte (0x80-0xBF) read
-    likewise, or by the U+FFFD or space a lost byte leaves; or a character one of its
-    other fixers acts on (escapes, C1 controls, surrogates). Control characters, which
-    ftfy removes in a pass of its own, may stand between the two characters."""
-    leads: set[str] = set()
-    continuations = {"\ufffd"}
-    for encoding in CHARMAP_ENCODINGS:
-        leads.update(bytes(range(0xC2, 0xF5)).decode(encoding, errors="ignore"))
-        continuations.update(bytes(range(0x80, 0xC0)).decode(encoding, errors="ignore"))
-    latin_leads = bytes(range(0xC2, 0xF5)).decode("latin-1")
-
-    def chars(found: Iterable[str]) -> str:
-        return re.escape("".join(sorted(found)))
-
-    controls = f"[{chars(map(chr, CONTROL_CHARS))}]*"
-    others = "\\x1b\\x80-\\x9f\\ud800-\\udfff"
-    return (
-        re.compile(f"[{chars(leads)}]{controls}[{chars(continuations)}]|[{chars(latin_leads)}]{controls} |[{others}]"),
-        re.compile(f"[{chars(leads | set(latin_leads))}{others}]"),
-    )
-
-
-#: The gate, and the characters a match of it starts with: one character class is
-#: searched several times faster than the alternatives are tried at every position.
-_FTFY_GATE, _FTFY_GATE_START = _ftfy_gate()
+#: Text ftfy could change, and the characters such a text holds (see ftfygate).
+_FTFY_GATE, _FTFY_GATE_START = re.compile(ftfygate.GATE), re.compile(ftfygate.GATE_START)
 
 
 def _needs_ftfy(text: str) -> bool:
@@ -147,7 +116,7 @@ def html_to_text(text: str) -> str:
     for _ in range(_MAX_ESCAPES):
         if "&" not in text:
             break
-        decoded = unescape_html(text)
+        decoded = _unescape_html(text)
         if decoded == text:
             break
         text = decoded
@@ -156,6 +125,18 @@ def html_to_text(text: str) -> str:
 
 #: Entities escaped more than this many times are left as they are.
 _MAX_ESCAPES = 3
+#: What ftfy's unescape_html decodes (ftfy.chardata.HTML_ENTITY_RE; a test holds them equal).
+_ENTITY = re.compile(r"&#?[0-9A-Za-z]{1,24};")
+
+
+def _unescape_html(text: str) -> str:
+    """ftfy's unescape_html: the entities that end in ``;`` decoded. Text without one
+    (``AT&T``, a URL's query) is returned as it is, without importing ftfy."""
+    if _ENTITY.search(text) is None:
+        return text
+    from ftfy.fixes import unescape_html
+
+    return unescape_html(text)
 
 
 def _tag_replacement(match: re.Match[str]) -> str:
@@ -186,7 +167,24 @@ _TAG = re.compile(
 def _fix_text(text: str) -> str:
     """ftfy's repair, remembered: the same excerpts recur (related stories are listed
     under many records), and ftfy is most of the cost of validating a record."""
-    return ftfy.fix_text(text, _FTFY)
+    import ftfy
+
+    return ftfy.fix_text(text, _ftfy_config())
+
+
+@functools.cache
+def _ftfy_config() -> ftfy.TextFixerConfig:
+    """Mojibake repair only: no quote uncurling, entity unescaping or width folding,
+    which would change text that is already right."""
+    import ftfy
+
+    return ftfy.TextFixerConfig(
+        unescape_html=False,
+        uncurl_quotes=False,
+        fix_character_width=False,
+        fix_latin_ligatures=False,
+        explain=False,
+    )
 
 
 def clean_url(value: object) -> str:
@@ -262,6 +260,8 @@ def _uri_host_port(hostport: str) -> str:
 
 def _ascii_host(host: str) -> str:
     """A Unicode host name in its ASCII (IDNA 2008, UTS 46) form, or ValueError."""
+    import idna
+
     try:
         labels = idna.uts46_remap(host, std3_rules=False, transitional=False).split(".")
         ascii_host = ".".join(label if label.isascii() else idna.alabel(label).decode("ascii") for label in labels)
@@ -317,7 +317,7 @@ def clean_html(value: object) -> tuple[str, tuple[str, ...], tuple[str, ...]]:
     # iframe is written empty, whatever it held
     html = _IFRAME.sub(lambda match: f"<iframe{match[1]}></iframe>" if _SRC.search(match[1]) else "", html).strip()
     # every iframe left has a src (the `if` only tells the type checker so)
-    embeds = tuple(unescape_html(src[1]) for match in _IFRAME.finditer(html) if (src := _SRC.search(match[1])))
+    embeds = tuple(_unescape_html(src[1]) for match in _IFRAME.finditer(html) if (src := _SRC.search(match[1])))
     if not embeds and not html_to_text(html).strip():
         raise ValueError("has nothing that can be shown safely")
     return html, embeds, tuple(refused)
@@ -404,8 +404,11 @@ def clean_news_date(value: object) -> dt.datetime:
 
 
 def _parse_date_text(text: str) -> dt.datetime:
+    """A date written some other way than YAML's timestamps, read by dateutil."""
     if len(text) > 64:
         raise ValueError("is not a date (too long)")
+    from dateutil import parser as dateparser
+
     results = []
     for default in _DATE_DEFAULTS:
         try:
@@ -431,7 +434,11 @@ def url_host(url: str) -> str:
 
 def slugify(text: str) -> str:
     """Lowercase ASCII words joined by '-': 'A.I.' -> 'ai', 'Künstliche KI' -> 'kunstliche-ki'."""
-    ascii_text = anyascii(_SLUG_JOINERS.sub("", text))
+    ascii_text = _SLUG_JOINERS.sub("", text)
+    if not ascii_text.isascii():  # anyascii would return it as it is
+        from anyascii import anyascii
+
+        ascii_text = anyascii(ascii_text)
     for char, word in _SLUG_WORDS.items():
         ascii_text = ascii_text.replace(char, word)
     slug = _SLUG_SEPARATORS.sub("-", ascii_text.lower()).strip("-")

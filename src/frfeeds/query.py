@@ -26,7 +26,7 @@ from urllib.parse import quote
 if TYPE_CHECKING:
     from frfeeds.records import Summary
 
-# frfeeds.clean (slugs, hosts) is imported where used: it brings ftfy along, which a
+# frfeeds.clean (slugs, hosts) is imported where used: its regexes and nh3, which a
 # build that reads no record (nothing changed) must not pay for to check its settings.
 
 #: The fields of a query, in canonical order.

@@ -14,6 +14,12 @@ TYPE_CHECKING = False  # as typing's, which a no-change build does not import (m
 if TYPE_CHECKING:
     from concurrent.futures import ProcessPoolExecutor
 
+#: Modules that parsing records imports on first need (clean.py for a text to repair, a
+#: date, a host or a slug to transliterate; frontmatter.py for a document the block
+#: reader leaves to libyaml): imported before a pool forks, so that its workers inherit
+#: them as the rest of the parent's modules rather than each importing them again.
+FORK_PRELOADS = ("ftfy", "dateutil.parser", "idna", "anyascii", "frfeeds.read.yamlload")
+
 
 def cores() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
@@ -31,15 +37,19 @@ def can_fork() -> bool:
 def process_pool(workers: int, fork: bool | None = None) -> Iterator[ProcessPoolExecutor]:
     """A pool that forks when that is safe (fast, nothing imported again), else spawns.
 
-    Before forking, the parent's objects are frozen out of the cyclic collector (as the
-    gc module's documentation advises): collections in the children then never walk,
-    nor copy-on-write, the 100,000 summaries and file entries they inherit.
+    Before forking, FORK_PRELOADS are imported, and the parent's objects are frozen out
+    of the cyclic collector (as the gc module's documentation advises): collections in
+    the children then never walk, nor copy-on-write, the 100,000 summaries and file
+    entries they inherit.
     """
+    import importlib
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
     fork = can_fork() if fork is None else fork
     if fork:
+        for name in FORK_PRELOADS:
+            importlib.import_module(name)
         gc.freeze()
     try:
         with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork" if fork else "spawn"),

@@ -161,7 +161,7 @@ def _cache(value: Any, source: Source) -> Path | None:
 def _url(value: Any, source: Source, strip_slash: bool = False) -> str:
     if not isinstance(value, str):
         raise ValueError(f"must be an absolute http(s) URL, not {_shown(value)}")
-    from frfeeds.clean import clean_url  # on first use: it brings ftfy along
+    from frfeeds.clean import clean_url  # on first use: a no-change build needs no cleaning code
 
     try:
         url = clean_url(value)

@@ -27,16 +27,15 @@ from collections.abc import Callable
 #: What read_block returns for a document it leaves to libyaml.
 UNSUPPORTED = object()
 
-#: The characters libyaml reads as printable, less tab, BOM and line breaks (\n,
-#: \r, \x85, \u2028, \u2029); and those of them but the space.
-_PRINTABLE = "\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff"
-_PRINTABLE_NOT_SPACE = "\x21" + _PRINTABLE[1:]
-#: One line: indent, "- " (an item), "key:" (a simple key: a word of at most 100
-#: characters) and the rest, trailing spaces left out. A line holding any character
-#: but the printable ones does not match.
-_LINE = re.compile(
-    rf"( *)(-(?: +|$))?(?:([A-Za-z_][A-Za-z0-9_]{{0,99}}):(?: +|$))?([{_PRINTABLE}]*[{_PRINTABLE_NOT_SPACE}])? *"
-)
+#: The characters libyaml does not read as printable, and tab, BOM and line breaks
+#: (\n, \r, \x85, \u2028, \u2029): a line holding one is left to libyaml. Written as
+#: the few characters outside the set: a class of the printable ones (all but these)
+#: takes re.compile some 3 ms, at the start of every build that parses a record.
+_NOT_PRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufeff\ufffe\uffff]")
+#: One line of printable characters (_line() checks that first): indent, "- " (an
+#: item), "key:" (a simple key: a word of at most 100 characters) and the rest,
+#: trailing spaces left out.
+_LINE = re.compile(r"( *)(-(?: +|$))?(?:([A-Za-z_][A-Za-z0-9_]{0,99}):(?: +|$))?(.*[^ ])? *")
 _DOUBLE = re.compile(r'"((?:[^"\\]|\\.)*)"(?: +#.*)?\Z')
 _SINGLE = re.compile(r"'((?:[^']|'')*)'(?: +#.*)?\Z")
 _ESCAPE = re.compile(r"\\(x[0-9A-Fa-f]{2}|u[0-9A-Fa-f]{4}|U[0-9A-Fa-f]{8}|.)")
@@ -128,7 +127,7 @@ def _read_line(line: str, plain: Callable[[str], object]) -> _Line | tuple[()] |
 def _read_head(head: str, plain: Callable[[str], object]) -> tuple[int, int, str] | None:
     """(indent, item marker length, key) of what stands before a line's first ": ", when
     that is a simple key (after an item marker maybe), else None."""
-    match = _LINE.fullmatch(head + ":")
+    match = _line(head + ":")
     if match is None:
         return None
     spaces, item, key, rest = match.groups()
@@ -151,8 +150,15 @@ def _is_str_key(key: str, plain: Callable[[str], object]) -> bool:
     return True
 
 
+def _line(line: str) -> re.Match[str] | None:
+    """_LINE's match of a line of printable characters; None for any other line."""
+    if not (line.isascii() and line.isprintable()) and _NOT_PRINTABLE.search(line):
+        return None
+    return _LINE.fullmatch(line)
+
+
 def _read_any_line(line: str, plain: Callable[[str], object]) -> _Line | tuple[()] | None:
-    match = _LINE.fullmatch(line)
+    match = _line(line)
     if match is None:  # a character YAML does not allow, or one left to libyaml
         return None
     spaces, item, key, rest = match.groups()

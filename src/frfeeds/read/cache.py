@@ -77,7 +77,7 @@ def stamp() -> str:
     codec's format is a digest of the model's fields, so a field added to a record
     empties it by itself; the rules' digest does the same for a changed validation rule.
 
-    The codec (with the model and the cleaning libraries it imports: about 0.1 s) is
+    The codec (with the model and the cleaning code it imports: some 10 ms) is
     imported here, when a cache is opened, not with this module: a rebuild in which
     nothing changed opens no cache and needs none of them.
     """
