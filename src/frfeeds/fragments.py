@@ -29,8 +29,6 @@ from __future__ import annotations
 import contextlib
 import marshal
 import os
-import shutil
-import tempfile
 from array import array
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -204,7 +202,7 @@ class FragmentStore:
         handles: dict[int, int] = {}
         try:
             for row, (numbers, offsets, lengths) in self._rows.items():
-                descriptor, name = tempfile.mkstemp(prefix="compact-", suffix=f".{row}", dir=self.folder)
+                descriptor, name = _new_file(self.folder, f".{row}")
                 with open(descriptor, "wb") as out:
                     position = 0
                     for at, number in enumerate(numbers):
@@ -250,6 +248,8 @@ def fragment_store(folder: Path | None, stamp: str, rows: Iterable[str]) -> Iter
         folder.mkdir(exist_ok=True)
         yield FragmentStore.load(folder, stamp, rows)
         return
+    import tempfile  # here: a rebuild with a kept store needs neither it nor what it imports
+
     with tempfile.TemporaryDirectory(prefix="frfeeds-parts-") as scratch:
         yield FragmentStore(Path(scratch), stamp, rows)
 
@@ -261,11 +261,24 @@ def _pread(descriptor: int, length: int, offset: int) -> bytes:
     return data
 
 
+def _new_file(folder: Path, suffix: str) -> tuple[int, str]:
+    """A new file in folder, opened for writing: (descriptor, path)."""
+    for attempt in range(1000):
+        path = os.path.join(folder, f"compact-{os.getpid()}-{attempt}{suffix}")
+        try:
+            return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644), path
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"no free name for a compacted fragment file in {folder}")
+
+
 def _clear(folder: Path) -> None:
     """Empty the folder (what a store of another stamp or a damaged one left)."""
     with contextlib.suppress(FileNotFoundError):
         for entry in os.scandir(folder):
             if entry.is_dir(follow_symlinks=False):
+                import shutil
+
                 shutil.rmtree(entry.path, ignore_errors=True)
             else:
                 with contextlib.suppress(OSError):
