@@ -24,7 +24,8 @@ from frfeeds.settings import Settings
 from frfeeds.workers import Workers, cores, gc_off
 from frfeeds.write.writer import Manifest, TreeError, TreeWriter, state_file
 
-#: Fewer records than this to render are rendered in this process (a pool costs more).
+#: Fewer records than this to render are rendered in this process, unless the workers
+#: run already (a pool costs more: workers.Workers.threshold).
 RENDER_POOL_MIN_ENTRIES = 1_000
 TYPE_CHECKING = False  # as typing's, which a no-change build does not import (mypy takes it as True)
 if TYPE_CHECKING:  # the parse cache (sqlite3) and logging are imported when there is something to build
@@ -132,13 +133,14 @@ def _write(tree: TreeWriter, workers: Workers, settings: Settings, cache: ParseC
     from frfeeds.fragments import fragment_store, store_folder
     from frfeeds.plan import PAGES, feed_paths, plan_site, render_page
     from frfeeds.progress import progress_bar
-    from frfeeds.read.loader import load_records
+    from frfeeds.read.loader import POOL_MIN_FILES, load_records
     from frfeeds.render.outputs import FEED_OUTPUTS
     from frfeeds.rendering import Target, render_documents
     from frfeeds.report import report_of
 
     with progress_bar(len(files), "parsing", progress) as advance:
-        loaded = load_records(settings.records, cache, files, progress=advance, pool=workers.pool)
+        loaded = load_records(settings.records, cache, files, progress=advance, pool=workers.pool,
+                              pool_min=workers.threshold(POOL_MIN_FILES))
     plan = plan_site(settings, loaded.summaries, now)
     previous = tree.manifest.digests if tree.manifest else {}
     stale = []
@@ -152,7 +154,7 @@ def _write(tree: TreeWriter, workers: Workers, settings: Settings, cache: ParseC
     # the details of what will be rendered are read here (the cache, or a parse), a chunk
     # at a time: rendering itself reads no file
     entries = len({entry.path for feed in stale for entry in feed.entries})
-    pool = workers.pool() if workers.size > 1 and entries >= RENDER_POOL_MIN_ENTRIES else None
+    pool = workers.pool() if workers.wanted(entries, RENDER_POOL_MIN_ENTRIES) else None
     # the entries' fragments are kept beside the tree's state for the next build
     kept = store_folder(tree.state) if tree.state is not None else None
     stamp = hashlib.blake2b(repr(plan.stamp).encode("utf-8", "surrogateescape"), digest_size=16).hexdigest()

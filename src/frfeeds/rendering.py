@@ -31,7 +31,7 @@ from frfeeds.plan import Encoded, batches, make_frames, make_parts, wanted_rows
 from frfeeds.read.codec import decode_records
 from frfeeds.render.outputs import document_outputs
 from frfeeds.settings import RenderSettings
-from frfeeds.workers import gc_paused
+from frfeeds.workers import cores, gc_paused
 from frfeeds.write.writer import stage_file
 
 #: Records whose fragments a task makes.
@@ -70,7 +70,8 @@ def render_documents(inputs: RenderSettings, documents: Sequence[Feed], fetch: C
     todo = {entry.path: rows for entry in entries if (rows := store.missing(entry.path, wanted[entry.path]))}
     paths = list(todo)
     try:
-        chunks = (paths[start:start + PARTS_CHUNK] for start in range(0, len(paths), PARTS_CHUNK))
+        size = max(1, min(PARTS_CHUNK, -(-len(paths) // (4 * cores()))))  # four tasks a worker at least
+        chunks = (paths[start:start + size] for start in range(0, len(paths), size))
         payloads = ((inputs, fetch(chunk), {path: todo[path] for path in chunk}, str(store.folder))
                     for chunk in chunks)
         for written in _ordered(pool, _parts_task, payloads):

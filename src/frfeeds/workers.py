@@ -60,6 +60,11 @@ def process_pool(workers: int, fork: bool | None = None) -> Iterator[ProcessPool
             gc.unfreeze()
 
 
+#: Work items (files to parse, entries to render) from which a pool already running
+#: takes the work: below, its messages cost more than the second core gives back.
+POOL_MIN_RUNNING = 200
+
+
 class Workers:
     """A build's worker processes: started on first use (``pool()``), shared by its
     steps (parsing, rendering), ended with the build.
@@ -81,6 +86,20 @@ class Workers:
                 self._prepare()
             self._pool = self._stack.enter_context(process_pool(self.size))
         return self._pool
+
+    @property
+    def running(self) -> bool:
+        return self._pool is not None
+
+    def threshold(self, to_start: int) -> int:
+        """How many items of work go to the pool: to_start when it would be started for
+        them (forking and the workers' first imports cost), fewer once it runs (a cold
+        build starts it first: then 1,000 records are parsed and rendered on every core)."""
+        return min(to_start, POOL_MIN_RUNNING) if self.running else to_start
+
+    def wanted(self, items: int, to_start: int) -> bool:
+        """Whether items of work are worth the pool (see threshold)."""
+        return self.size > 1 and items >= self.threshold(to_start)
 
     def start(self) -> None:
         """Start the worker processes now (a pool forks them on its first task)."""

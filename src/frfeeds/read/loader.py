@@ -26,7 +26,8 @@ from frfeeds.records import Record, Summary, record_from_mapping
 from frfeeds.workers import cores, gc_paused, process_pool
 
 MAX_FILE_BYTES = 1 << 20
-#: Fewer files than this to parse are parsed in this process (starting workers costs ~1 s).
+#: Fewer files than this to parse are parsed in this process, unless the workers run
+#: already (workers.Workers.threshold): forking them and their first imports cost more.
 POOL_MIN_FILES = 2_000
 POOL_CHUNK = 256
 #: One file's (path, summary, details, problems) as the cache or a parse gives them: the
@@ -105,10 +106,11 @@ def load_records(
     workers: int | None = None,
     progress: Callable[[int], object] | None = None,
     pool: Callable[[], Executor] | None = None,
+    pool_min: int | None = None,
 ) -> Loaded:
     """Read every record file under root (or those of a scan already made), parsing only
-    what the cache lacks; ``pool`` gives the worker processes to parse many files in
-    (else they are started for the parse)."""
+    what the cache lacks; ``pool`` gives the worker processes to parse pool_min or more
+    files in (default POOL_MIN_FILES; without pool, they are started for the parse)."""
     files = scan_records(root) if files is None else files
     folders = [item for item in files if item.problem]  # subfolders that could not be listed
     if folders:
@@ -124,12 +126,12 @@ def load_records(
         else:
             misses.append(item)
     if cache is None:
-        parsed = [row for rows in parse_files(misses, workers, progress, pool) for row in rows]
+        parsed = [row for rows in parse_files(misses, workers, progress, pool, pool_min) for row in rows]
     else:  # rows go into the cache as they come, in one transaction
         parsed = []
         present = {item.path for item in files}
         scanned = {item.path: item for item in misses}
-        cache.update(_collect(parse_files(misses, workers, progress, pool), parsed, scanned),
+        cache.update(_collect(parse_files(misses, workers, progress, pool, pool_min), parsed, scanned),
                      [p for p in known if p not in present])
     if any(not row.cacheable for row in parsed):
         parsed = _settle(parsed, {item.path: item for item in misses})
@@ -164,18 +166,20 @@ def _settle(rows: list[Row], items: dict[str, RecordFile]) -> list[Row]:
 
 def parse_files(
     items: list[RecordFile], workers: int | None = None, progress: Callable[[int], object] | None = None,
-    pool: Callable[[], Executor] | None = None,
+    pool: Callable[[], Executor] | None = None, pool_min: int | None = None,
 ) -> Iterator[list[Row]]:
-    """Parse files, in worker processes when there are many (``pool``'s, else started
-    now): chunks of rows, in input order."""
+    """Parse files, in worker processes when there are pool_min or more (default
+    POOL_MIN_FILES; ``pool``'s, else started now): chunks of rows, in input order, at
+    least four chunks a worker (the last ones end together)."""
     workers = workers or cores()
-    if workers < 2 or len(items) < POOL_MIN_FILES:
+    if workers < 2 or len(items) < (POOL_MIN_FILES if pool_min is None else pool_min):
         for item in items:
             yield [parse_file(item)]
             if progress:
                 progress(1)
         return
-    chunks = [items[start:start + POOL_CHUNK] for start in range(0, len(items), POOL_CHUNK)]
+    size = max(1, min(POOL_CHUNK, -(-len(items) // (4 * workers))))
+    chunks = [items[start:start + size] for start in range(0, len(items), size)]
     with contextlib.ExitStack() as stack:
         executor = pool() if pool is not None else stack.enter_context(process_pool(workers))
         for fields in executor.map(_parse_chunk, chunks):
