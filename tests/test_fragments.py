@@ -26,17 +26,26 @@ def records(tmp_path, generated):
 
 
 @pytest.fixture
-def rendered(monkeypatch) -> list[str]:
-    """The records whose fragments each build makes: the real make_parts, watched."""
-    paths: list[str] = []
+def rendered(tmp_path, monkeypatch):
+    """The records whose fragments each build makes: the real make_parts, watched; each
+    call appends its records to a file (worker processes are forked: they inherit this).
+    rendered() gives them and starts a new list."""
+    log = tmp_path / "rendered"
     real = frfeeds.plan.make_parts
 
     def watched(inputs, records, wanted):
-        paths.extend(records)
+        with open(log, "a", encoding="utf-8") as handle:
+            handle.writelines(f"{path}\n" for path in records)
         return real(inputs, records, wanted)
 
     monkeypatch.setattr(frfeeds.rendering, "make_parts", watched)
-    return paths
+
+    def made() -> list[str]:
+        paths = log.read_text(encoding="utf-8").splitlines() if log.exists() else []
+        log.unlink(missing_ok=True)
+        return paths
+
+    return made
 
 
 def published_record(records):
@@ -65,13 +74,11 @@ def test_a_rebuild_renders_only_the_edited_record(tmp_path, records, rendered, m
     monkeypatch.setenv("FRFEEDS_CACHE", str(tmp_path / "cache"))
     out = tmp_path / "out"
     assert build(out, "--records", str(records), "-q") == 0
-    cold = len(rendered)
-    assert cold > 100
+    assert len(rendered()) > 100
     record = published_record(records)
     edit(record, "Edited")
-    rendered.clear()
     assert build(out, "--records", str(records), "-q") == 0
-    assert rendered == [record.relative_to(records).as_posix()]
+    assert rendered() == [record.relative_to(records).as_posix()]
     assert every_file(out) == fresh(tmp_path, records)
     assert store_of(tmp_path, out).is_dir()
 
@@ -109,10 +116,9 @@ def test_other_render_settings_start_an_empty_store(tmp_path, records, rendered,
     monkeypatch.setenv("FRFEEDS_CACHE", str(tmp_path / "cache"))
     out = tmp_path / "out"
     assert build(out, "--records", str(records), "-q") == 0
-    cold = len(rendered)
-    rendered.clear()
+    cold = sorted(rendered())
     assert build(out, "--records", str(records), "--language", "fr", "-q") == 0
-    assert len(rendered) == cold, "every fragment is made again under other settings"
+    assert sorted(rendered()) == cold, "every fragment is made again under other settings"
     other = tmp_path / "other"
     assert build(other, "--records", str(records), "--no-cache", "--language", "fr", "-q") == 0
     assert every_file(out) == every_file(other)
