@@ -91,10 +91,13 @@ def _clean_str(text: str) -> str:
         text = html_to_text(text)
     if not text.isascii():
         # ftfy on text it would leave alone is slow and useless: the gate finds what any
-        # of its fixers acts on (tests check the result is ftfy's on every text)
-        if _needs_ftfy(text):
-            text = _fix_text(text)
-        text = unicodedata.normalize("NFC", text)
+        # of its fixers acts on (tests check the result is ftfy's on every text). ftfy
+        # composes the text (NFC) and fixes it again until nothing changes, so the gate
+        # looks at the composed text too: "e" + U+0301 + "¢“" is the mojibake "é¢“"
+        composed = unicodedata.normalize("NFC", text)
+        if _needs_ftfy(text) or (composed != text and _needs_ftfy(composed)):
+            composed = unicodedata.normalize("NFC", _fix_text(text))
+        text = composed
     # printable text has no controls and no white space but " ": only folding is left
     if not text.isprintable() or "  " in text or text[:1] == " " or text[-1:] == " ":
         text = _SPACES.sub(" ", _UNWANTED.sub("", text)).strip()
