@@ -2,15 +2,15 @@
 records that changed, and whatever happened to the store (damaged, truncated, another
 version, compacted) the tree is byte for byte a fresh --no-cache build's."""
 
+import marshal
 import os
 import shutil
+from array import array
 
 import pytest
 from helpers import build, every_file
 
 import frfeeds.fragments
-import frfeeds.plan
-import frfeeds.rendering
 from frfeeds.fragments import store_folder
 from frfeeds.write.writer import state_file
 
@@ -25,27 +25,18 @@ def records(tmp_path, generated):
     return folder
 
 
-@pytest.fixture
-def rendered(tmp_path, monkeypatch):
-    """The records whose fragments each build makes: the real make_parts, watched; each
-    call appends its records to a file (worker processes are forked: they inherit this).
-    rendered() gives them and starts a new list."""
-    log = tmp_path / "rendered"
-    real = frfeeds.plan.make_parts
+def index_of(store):
+    """The store's index as saved: (stamp, record path -> (digest, its places by row)),
+    a place naming its data file."""
+    _, stamp, paths, digests, names, _, columns = marshal.loads((store / "index").read_bytes())
+    rows = {row: tuple(array(code, data) for code, data in zip("iqi", arrays, strict=True))
+            for row, arrays in columns.items()}
 
-    def watched(inputs, records, wanted):
-        with open(log, "a", encoding="utf-8") as handle:
-            handle.writelines(f"{path}\n" for path in records)
-        return real(inputs, records, wanted)
+    def places(at):
+        return tuple((row, names[numbers[at]] if numbers[at] >= 0 else None, offsets[at], lengths[at])
+                     for row, (numbers, offsets, lengths) in sorted(rows.items()))
 
-    monkeypatch.setattr(frfeeds.rendering, "make_parts", watched)
-
-    def made() -> list[str]:
-        paths = log.read_text(encoding="utf-8").splitlines() if log.exists() else []
-        log.unlink(missing_ok=True)
-        return paths
-
-    return made
+    return stamp, {path: (digests[at], places(at)) for at, path in enumerate(paths)}
 
 
 def published_record(records):
@@ -70,17 +61,20 @@ def store_of(tmp_path, out):
     return store_folder(state_file(tmp_path / "cache", out))
 
 
-def test_a_rebuild_renders_only_the_edited_record(tmp_path, records, rendered, monkeypatch):
+def test_a_rebuild_renders_only_the_edited_record(tmp_path, records, monkeypatch):
     monkeypatch.setenv("FRFEEDS_CACHE", str(tmp_path / "cache"))
     out = tmp_path / "out"
     assert build(out, "--records", str(records), "-q") == 0
-    assert len(rendered()) > 100
+    _, before = index_of(store_of(tmp_path, out))
+    assert len(before) > 100
     record = published_record(records)
     edit(record, "Edited")
     assert build(out, "--records", str(records), "-q") == 0
-    assert rendered() == [record.relative_to(records).as_posix()]
+    _, after = index_of(store_of(tmp_path, out))
+    # a fragment made now is appended: the edited record's places are new, no other's
+    assert {path for path in after if after[path] != before.get(path)} == {record.relative_to(records).as_posix()}
+    assert after.keys() == before.keys()
     assert every_file(out) == fresh(tmp_path, records)
-    assert store_of(tmp_path, out).is_dir()
 
 
 @pytest.mark.parametrize("damage", ["index cut", "index gone", "data cut", "data gone", "junk index"])
@@ -112,16 +106,19 @@ def test_a_damaged_store_is_rendered_again(tmp_path, records, monkeypatch, damag
     assert every_file(out) == fresh(tmp_path, records)
 
 
-def test_other_render_settings_start_an_empty_store(tmp_path, records, rendered, monkeypatch):
+def test_other_render_settings_start_an_empty_store(tmp_path, records, monkeypatch):
     monkeypatch.setenv("FRFEEDS_CACHE", str(tmp_path / "cache"))
     out = tmp_path / "out"
     assert build(out, "--records", str(records), "-q") == 0
-    cold = sorted(rendered())
-    assert build(out, "--records", str(records), "--language", "fr", "-q") == 0
-    assert sorted(rendered()) == cold, "every fragment is made again under other settings"
+    stamp, before = index_of(store_of(tmp_path, out))
+    # without AMP links, entries change: fragments kept from before would show
+    assert build(out, "--records", str(records), "--no-amp", "-q") == 0
     other = tmp_path / "other"
-    assert build(other, "--records", str(records), "--no-cache", "--language", "fr", "-q") == 0
+    assert build(other, "--records", str(records), "--no-cache", "--no-amp", "-q") == 0
     assert every_file(out) == every_file(other)
+    assert every_file(out) != fresh(tmp_path, records)
+    new_stamp, after = index_of(store_of(tmp_path, out))
+    assert new_stamp != stamp and after.keys() == before.keys()
 
 
 def test_dead_fragments_are_compacted_away(tmp_path, records, monkeypatch):
