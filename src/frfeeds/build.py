@@ -78,7 +78,9 @@ def build(
                 if cache is None:
                     tree.state = None  # the cache folder is unusable: no state there either
                 try:
-                    report = _write(tree, workers, settings, cache, listing.files(), key, progress, now)
+                    files = listing.files()
+                    del listing  # its rows: the files hold the same, and 100,000 tuples are 8 MiB
+                    report = _write(tree, workers, settings, cache, files, key, progress, now)
                 finally:
                     if cache is not None:
                         cache.close()
@@ -166,6 +168,7 @@ def _write(tree: TreeWriter, workers: Workers, settings: Settings, cache: ParseC
                     for path, kept_file in staged:
                         tree.record(path, kept_file)
                     advance(1)
+                workers.stop()  # the rest is this process's: the peak of memory is not the workers' too
                 if kept is not None:
                     store.save({record.path for record in plan.selection.records})
     pages = [path for path in PAGES

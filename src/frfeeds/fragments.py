@@ -40,6 +40,8 @@ _SLACK = 32 * 1024 * 1024
 #: or when there are more than this many (each build's processes start files of their own).
 _MAX_FILES = 256
 
+_NONE: frozenset[str] = frozenset()
+
 #: A fragment's place: data file number, offset, length.
 Place = tuple[int, int, int]
 #: What a process rendering fragments answers: per row, its data file (a path), where
@@ -136,10 +138,14 @@ class FragmentStore:
             for numbers, _, _ in self._rows.values():
                 numbers[at] = -1
 
-    def missing(self, path: str, rows: Iterable[str]) -> frozenset[str]:
-        """The rows among rows without a fragment of the record (expect()ed first)."""
+    def missing(self, path: str, rows: frozenset[str]) -> frozenset[str]:
+        """The rows among rows without a fragment of the record (expect()ed first):
+        rows itself when none has one (a cold build: no new set per record)."""
         at = self.position[path]
-        return frozenset(row for row in rows if self._rows[row][0][at] < 0)
+        missing = [row for row in rows if self._rows[row][0][at] < 0]
+        if len(missing) == len(rows):
+            return rows
+        return frozenset(missing) if missing else _NONE
 
     def add(self, written: Written) -> None:
         """What a process rendering fragments answered: their places."""

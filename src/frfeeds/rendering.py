@@ -67,13 +67,12 @@ def render_documents(inputs: RenderSettings, documents: Sequence[Feed], fetch: C
     entries = newest_first({entry.path: entry for feed in documents for entry in feed.entries}.values())
     for entry in entries:
         store.expect(entry.path, entry.digest)
-    todo = {entry.path: rows for entry in entries if (rows := store.missing(entry.path, wanted[entry.path]))}
-    paths = list(todo)
+    paths = [entry.path for entry in entries if store.missing(entry.path, wanted[entry.path])]
     try:
         size = max(1, min(PARTS_CHUNK, -(-len(paths) // (4 * cores()))))  # four tasks a worker at least
         chunks = (paths[start:start + size] for start in range(0, len(paths), size))
-        payloads = ((inputs, fetch(chunk), {path: todo[path] for path in chunk}, str(store.folder))
-                    for chunk in chunks)
+        payloads = ((inputs, fetch(chunk), {path: store.missing(path, wanted[path]) for path in chunk},
+                     str(store.folder)) for chunk in chunks)
         for written in _ordered(pool, _parts_task, payloads):
             store.add(written)
         files = store.files()

@@ -106,6 +106,12 @@ class Workers:
         if self.size > 1:
             self.pool().submit(int).result()
 
+    def stop(self) -> None:
+        """End the worker processes now (a later pool() starts new ones): a build's last
+        steps (pages, state, the swap) need none, and idle workers still hold memory."""
+        self._stack.close()
+        self._pool = None
+
     def __enter__(self) -> Workers:
         return self
 
