@@ -9,6 +9,7 @@ by .ci/run), which turns a missing shared folder into a failure.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -51,6 +52,19 @@ def generated(tmp_path_factory, make_corpus) -> Path:
     subprocess.run([sys.executable, str(make_corpus), "300", str(folder / "generated")], check=True,
                    capture_output=True)
     shutil.copytree(SEEDS, folder / "seeds")
+    return folder
+
+
+@pytest.fixture
+def records(tmp_path, generated) -> Path:
+    """A copy of ``generated`` to change, every file dated 2020: older than the two-second
+    "too fresh to trust" window, so the parse cache and the build state are used. (A
+    module's own ``records`` fixture takes precedence.)"""
+    folder = tmp_path / "records"
+    shutil.copytree(generated, folder)
+    old = 1_600_000_000
+    for path in folder.rglob("*"):
+        os.utime(path, (old, old))
     return folder
 
 

@@ -15,16 +15,6 @@ from frfeeds.fragments import store_folder
 from frfeeds.write.writer import state_file
 
 
-@pytest.fixture
-def records(tmp_path, generated):
-    folder = tmp_path / "records"
-    shutil.copytree(generated, folder)
-    old = 1_600_000_000  # older than the "too fresh to trust" window, so the state is used
-    for path in folder.rglob("*"):
-        os.utime(path, (old, old))
-    return folder
-
-
 def index_of(store):
     """The store's index as saved: (stamp, record path -> (digest, its places by row)),
     a place naming its data file."""
@@ -61,6 +51,11 @@ def store_of(tmp_path, out):
     return store_folder(state_file(tmp_path / "cache", out))
 
 
+def data_files(store):
+    """The store's data files (all but its index)."""
+    return sorted(path for path in store.iterdir() if path.name != "index")
+
+
 def test_a_rebuild_renders_only_the_edited_record(tmp_path, records, monkeypatch):
     monkeypatch.setenv("FRFEEDS_CACHE", str(tmp_path / "cache"))
     out = tmp_path / "out"
@@ -83,7 +78,7 @@ def test_a_damaged_store_is_rendered_again(tmp_path, records, monkeypatch, damag
     out = tmp_path / "out"
     assert build(out, "--records", str(records), "-q") == 0
     store = store_of(tmp_path, out)
-    data = sorted(path for path in store.iterdir() if path.name != "index")
+    data = data_files(store)
     assert data
     if damage == "index cut":
         (store / "index").write_bytes((store / "index").read_bytes()[:100])
@@ -129,7 +124,7 @@ def test_dead_fragments_are_compacted_away(tmp_path, records, monkeypatch):
     store = store_of(tmp_path, out)
 
     def data_bytes() -> int:
-        return sum(path.stat().st_size for path in store.iterdir() if path.name != "index")
+        return sum(path.stat().st_size for path in data_files(store))
 
     first = data_bytes()
     paths = sorted(records.rglob("*.md"))
@@ -151,11 +146,11 @@ def test_many_data_files_are_compacted_into_one_per_row(tmp_path, records, monke
     out = tmp_path / "out"
     assert build(out, "--records", str(records), "-q") == 0
     store = store_of(tmp_path, out)
-    before = sorted(path.name for path in store.iterdir() if path.name != "index")
+    before = [path.name for path in data_files(store)]
     assert not any(name.startswith("compact-") for name in before)
     monkeypatch.setattr(frfeeds.fragments, "_MAX_FILES", 2)
     edit(published_record(records), "Compacted")
     assert build(out, "--records", str(records), "-q") == 0
-    after = sorted(path.name for path in store.iterdir() if path.name != "index")
+    after = [path.name for path in data_files(store)]
     assert len(after) <= len(before) and all(name.startswith("compact-") for name in after)
     assert every_file(out) == fresh(tmp_path, records)

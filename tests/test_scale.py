@@ -18,16 +18,6 @@ from frfeeds.settings import Settings
 from frfeeds.write.writer import MARKER, state_file
 
 
-@pytest.fixture
-def records(tmp_path, generated):
-    folder = tmp_path / "records"
-    shutil.copytree(generated, folder)
-    old = 1_600_000_000  # older than the cache's two-second "too fresh to trust" window
-    for path in folder.rglob("*"):
-        os.utime(path, (old, old))
-    return folder
-
-
 def cold_tree(tmp_path: Path, records: Path) -> dict[str, bytes]:
     out = tmp_path / "cold"
     assert build(out, "--records", str(records), "--no-cache") == 0

@@ -14,16 +14,6 @@ from frfeeds.fragments import store_folder
 from frfeeds.write.writer import MARKER, MARKER_TEXT, state_file
 
 
-@pytest.fixture
-def records(tmp_path, generated):
-    folder = tmp_path / "records"
-    shutil.copytree(generated, folder)
-    old = 1_600_000_000  # older than the "too fresh to trust" window, so the state is used
-    for path in folder.rglob("*"):
-        os.utime(path, (old, old))
-    return folder
-
-
 def test_every_kind_of_build_gives_the_same_tree_hidden_files_included(tmp_path, records, monkeypatch):
     cache = tmp_path / "cache"
     monkeypatch.setenv("FRFEEDS_CACHE", str(cache))
