@@ -159,10 +159,9 @@ def _write(tree: TreeWriter, workers: Workers, settings: Settings, cache: ParseC
     pool = workers.pool() if workers.wanted(entries, RENDER_POOL_MIN_ENTRIES) else None
     # the entries' fragments are kept beside the tree's state for the next build
     kept = store_folder(tree.state) if tree.state is not None else None
-    stamp = hashlib.blake2b(repr(plan.stamp).encode("utf-8", "surrogateescape"), digest_size=16).hexdigest()
     with progress_bar(len(stale), "rendering", progress) as advance:
         if stale:  # the stage is made (emptied) only when there is something to render
-            with fragment_store(kept, stamp, [output.name for output in FEED_OUTPUTS]) as store:
+            with fragment_store(kept, plan.stamp_digest, [output.name for output in FEED_OUTPUTS]) as store:
                 target = Target(tree.out, tree.stage())
                 for _, staged in render_documents(plan.render, stale, loaded.encoded, target, store, pool):
                     for path, kept_file in staged:

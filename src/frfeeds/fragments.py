@@ -105,7 +105,8 @@ class FragmentStore:
         dead, and write the index (after the data it names is in the data files)."""
         if any(path not in alive for path in self.paths):
             self._keep(alive)
-        if len(self.names) > _MAX_FILES or self._dead_bytes() > self._live_bytes() + _SLACK:
+        live = self._live_bytes()
+        if len(self.names) > _MAX_FILES or self._file_bytes() - live > live + _SLACK:
             self._compact()
         columns = {row: (numbers.tobytes(), offsets.tobytes(), lengths.tobytes())
                    for row, (numbers, offsets, lengths) in self._rows.items()}
@@ -184,12 +185,12 @@ class FragmentStore:
     def _live_bytes(self) -> int:
         return sum(sum(lengths) for _, _, lengths in self._rows.values())
 
-    def _dead_bytes(self) -> int:
+    def _file_bytes(self) -> int:
         total = 0
         for name in self.names:
             with contextlib.suppress(OSError):
                 total += os.stat(self.folder / name).st_size
-        return total - self._live_bytes()
+        return total
 
     def _keep(self, alive: set[str]) -> None:
         keep = [at for at, path in enumerate(self.paths) if path in alive]
@@ -201,8 +202,8 @@ class FragmentStore:
                                array("i", (lengths[at] for at in keep)))
 
     def _compact(self) -> None:
-        """Copy the live fragments into new data files (one per row), in the order of
-        the index, and point the index at them; the old files go at save()."""
+        """Copy the live fragments into new data files (one per row that has any), in the
+        order of the index, and point the index at them; the old files go at save()."""
         made: list[str] = []
         made_ends: list[int] = []
         handles: dict[int, int] = {}
@@ -210,34 +211,26 @@ class FragmentStore:
             for row, (numbers, offsets, lengths) in self._rows.items():
                 descriptor, name = _new_file(self.folder, f".{row}")
                 with open(descriptor, "wb") as out:
-                    position = 0
-                    for at, number in enumerate(numbers):
+                    position, live = 0, False
+                    for at, number in enumerate(numbers):  # this row's numbers are still the old files'
                         if number < 0:
                             continue
+                        live = True
                         if number not in handles:
                             handles[number] = os.open(self.folder / self.names[number], os.O_RDONLY)
                         out.write(_pread(handles[number], lengths[at], offsets[at]))
-                        numbers[at] = len(self.names) + len(made)
+                        numbers[at] = len(made)
                         offsets[at] = position
                         position += lengths[at]
-                made.append(os.path.basename(name))
-                made_ends.append(position)
+                if live:
+                    made.append(os.path.basename(name))
+                    made_ends.append(position)
+                else:  # no live fragment of this row
+                    os.unlink(name)
         finally:
             for handle in handles.values():
                 os.close(handle)
-        self.names = [""] * len(self.names) + made  # the old files: no longer named, deleted by save()
-        self.ends = [0] * len(self.ends) + made_ends
-        self._renumber()
-
-    def _renumber(self) -> None:
-        used = sorted({number for numbers, _, _ in self._rows.values() for number in numbers if number >= 0})
-        new = {old: at for at, old in enumerate(used)}
-        for numbers, _, _ in self._rows.values():
-            for at, number in enumerate(numbers):
-                if number >= 0:
-                    numbers[at] = new[number]
-        self.names = [self.names[old] for old in used]
-        self.ends = [self.ends[old] for old in used]
+        self.names, self.ends = made, made_ends  # the old files: no longer named, deleted by save()
         self._numbers = {name: number for number, name in enumerate(self.names)}
 
 

@@ -72,6 +72,11 @@ class Plan:
     stamp: tuple[str, str] = ("", "")
 
     @property
+    def stamp_digest(self) -> str:
+        """The stamp as one digest: what fragments kept between builds were made under."""
+        return _digest(self.stamp)
+
+    @property
     def documents(self) -> tuple[Feed, ...]:
         """Every feed document: the feeds, then the archives."""
         return self.feeds + self.archives

@@ -67,6 +67,8 @@ def render_documents(inputs: RenderSettings, documents: Sequence[Feed], fetch: C
     entries = newest_first({entry.path: entry for feed in documents for entry in feed.entries}.values())
     for entry in entries:
         store.expect(entry.path, entry.digest)
+    # missing() is asked again per chunk rather than kept for every record: no dict of
+    # 100,000 entries in this process at once
     paths = [entry.path for entry in entries if store.missing(entry.path, wanted[entry.path])]
     try:
         size = max(1, min(PARTS_CHUNK, -(-len(paths) // (4 * cores()))))  # four tasks a worker at least
@@ -118,7 +120,7 @@ def _in_worker(task: Callable[[Any], T], payload: Any) -> T:
 
 #: This process's data files, by (folder, row): appended to, never read here.
 _scratch: dict[tuple[str, str], BinaryIO] = {}
-#: Scratch files opened for reading, by name.
+#: Data files opened for reading, by name.
 _readers: dict[str, int] = {}
 
 
