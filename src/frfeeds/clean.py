@@ -96,7 +96,7 @@ def _clean_str(text: str) -> str:
         # looks at the composed text too: "e" + U+0301 + "¢“" is the mojibake "é¢“"
         composed = unicodedata.normalize("NFC", text)
         if _needs_ftfy(text) or (composed != text and _needs_ftfy(composed)):
-            composed = unicodedata.normalize("NFC", _fix_text(text))
+            composed = _fix_text(text)  # NFC already: ftfy's last step
         text = composed
     # printable text has no controls and no white space but " ": only folding is left
     if not text.isprintable() or "  " in text or text[:1] == " " or text[-1:] == " ":
