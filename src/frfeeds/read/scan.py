@@ -24,17 +24,23 @@ _FOLDER = os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC
 class RecordFile:
     #: Path inside the records folder, ``/``-separated: the record's identity.
     path: str
-    #: The path as the user would open it (the records folder as given, joined).
-    display: str
     size: int
     mtime_ns: int
     #: Why a folder could not be listed ("" for a record file): the loader reports it as
     #: a rejected record, and the build goes on without that folder's records.
     problem: str = ""
+    #: The records folder as given, with a separator at its end (one string shared by
+    #: every file of a listing: a million paths held twice were 140 MB).
+    root: str = ""
+
+    @property
+    def display(self) -> str:
+        """The path as the user would open it (the records folder as given, joined)."""
+        return self.root + self.path
 
 
-#: A RecordFile's fields, as a listing holds them: (path, display, size, mtime_ns, problem).
-Row = tuple[str, str, int, int, str]
+#: A RecordFile's fields but its root, as a listing holds them: (path, size, mtime_ns, problem).
+Row = tuple[str, int, int, str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,16 +49,19 @@ class Listing:
     when asked (a build with nothing to do needs no more than the signature)."""
 
     rows: list[Row]
+    #: The records folder as given, with a separator at its end.
+    root: str
 
     def files(self) -> list[RecordFile]:
-        return [RecordFile(*row) for row in self.rows]
+        root = self.root
+        return [RecordFile(*row, root) for row in self.rows]
 
     def signature(self) -> str:
-        return _digest(self.rows)
+        return _digest(self.root, self.rows)
 
     def newest_ns(self) -> int:
         """The latest mtime of a file (-1: no file)."""
-        return max((row[3] for row in self.rows), default=-1)
+        return max((row[2] for row in self.rows), default=-1)
 
 
 def check_records_folder(root: Path) -> None:
@@ -72,6 +81,7 @@ def list_records(root: Path) -> Listing:
     folder itself unreadable is an OSError (publishing it as empty would wipe the feeds).
     """
     check_records_folder(root)
+    top = _with_separator(str(root))
     found: list[Row] = []
     pending = [(str(root), "")]
     while pending:
@@ -83,9 +93,9 @@ def list_records(root: Path) -> Listing:
         except OSError as exc:
             if not prefix:
                 raise
-            found.append((prefix.rstrip("/"), folder, -1, -1, f"cannot be read: {exc.strerror or exc}"))
+            found.append((prefix.rstrip("/"), -1, -1, f"cannot be read: {exc.strerror or exc}"))
             continue
-        base = folder if folder.endswith(os.sep) else folder + os.sep
+        base = _with_separator(folder)
         try:
             with os.scandir(fd) as entries:
                 for entry in entries:
@@ -103,26 +113,32 @@ def list_records(root: Path) -> Listing:
                         try:
                             info = entry.stat()
                         except OSError:  # a dangling link: parse_file reports it
-                            found.append((prefix + name, base + name, -1, -1, ""))
+                            found.append((prefix + name, -1, -1, ""))
                         else:
-                            found.append((prefix + name, base + name, info.st_size, info.st_mtime_ns, ""))
+                            found.append((prefix + name, info.st_size, info.st_mtime_ns, ""))
         finally:
             os.close(fd)
     found.sort()  # by path: paths are unique
-    return Listing(found)
+    return Listing(found, top)
 
 
 def signature(files: list[RecordFile]) -> str:
-    """Digest of what changes when a record file is added, removed or edited: paths,
-    sizes, mtimes (the same as the listing's ``signature()``)."""
-    return _digest([(item.path, item.display, item.size, item.mtime_ns, item.problem) for item in files])
+    """Digest of what changes when a record file is added, removed or edited: the
+    folder, paths, sizes, mtimes (the same as the listing's ``signature()``)."""
+    root = files[0].root if files else ""
+    return _digest(root, [(item.path, item.size, item.mtime_ns, item.problem) for item in files])
 
 
-def _digest(rows: list[Row]) -> str:
+def _with_separator(folder: str) -> str:
+    return folder if folder.endswith(os.sep) else folder + os.sep
+
+
+def _digest(root: str, rows: list[Row]) -> str:
     if not rows:
         return hashlib.blake2b(b"", digest_size=16).hexdigest()
-    paths, _, sizes, mtimes, problems = zip(*rows, strict=True)
+    paths, sizes, mtimes, problems = zip(*rows, strict=True)
     digest = hashlib.blake2b(digest_size=16)
+    digest.update(root.encode("utf-8", "surrogateescape") + b"\0")
     # a path holds no NUL, so the joined text spells out one list only; a problem is one line
     digest.update("\0".join(paths).encode("utf-8", "surrogateescape"))
     digest.update("\n".join(problems).encode("utf-8", "surrogateescape"))
