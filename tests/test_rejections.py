@@ -188,6 +188,6 @@ def test_a_cold_load_past_its_budget_reads_details_back_from_the_cache(tmp_path,
     os.utime(changed, (OLD + 50, OLD + 50))  # after the scan: the row is of another version
     cache = open_cache(folder, tmp_path / "cache")
     loaded = load_records(folder, cache, files=scanned)
-    assert loaded.parsed == len(scanned) and list(loaded._details) == [changed.name]
+    assert loaded.parsed == len(scanned) and list(loaded._held) == [changed.name]
     assert loaded.records(summary.path for summary in loaded.summaries) == expected_records
     cache.close()

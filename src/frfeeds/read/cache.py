@@ -177,21 +177,22 @@ class ParseCache:
             return {}
         return found
 
-    def details(self, wanted: dict[str, tuple[int, int]]) -> dict[str, bytes]:
-        """Details bytes by path, of the file versions given as (size, mtime_ns): those
-        whose summary this process read. A row that is missing, damaged, or since
-        replaced by another process's parse of a newer version is simply absent."""
+    def encoded(self, wanted: dict[str, tuple[int, int]]) -> dict[str, tuple[bytes, bytes]]:
+        """(summary, details) bytes by path, of the file versions given as (size,
+        mtime_ns): those whose summary this process read. A row that is missing, damaged,
+        or since replaced by another process's parse of a newer version is simply absent."""
         found = {}
         paths = list(wanted)
         for start in range(0, len(paths), 500):
             chunk = paths[start:start + 500]
             marks = ",".join("?" * len(chunk))
-            query = ("SELECT details.path, data, details.crc, size, mtime_ns FROM details JOIN records"
-                     f" ON records.path = details.path WHERE details.path IN ({marks})")
+            query = ("SELECT details.path, data, details.crc, size, mtime_ns, summary, problems, records.crc"
+                     f" FROM details JOIN records ON records.path = details.path WHERE details.path IN ({marks})")
             try:
-                for path, data, crc, size, mtime_ns in self._db.execute(query, chunk):
-                    if zlib.crc32(data) == crc and wanted[path] == (size, mtime_ns):
-                        found[path] = data
+                for path, data, crc, size, mtime_ns, summary, problems, row_crc in self._db.execute(query, chunk):
+                    if (zlib.crc32(data) == crc and wanted[path] == (size, mtime_ns) and summary is not None
+                            and zlib.crc32(problems, zlib.crc32(summary)) == row_crc):
+                        found[path] = (summary, data)
             except sqlite3.DatabaseError:
                 return found
         return found

@@ -36,8 +36,9 @@ POOL_CHUNK = 256
 _Result = tuple[str, bytes | None, bytes | None, bytes]
 
 
-#: Bytes of details of records parsed now that a load keeps in memory; the rest, once in
-#: the parse cache, are read from it when rendered (~6 us a record, against 0.5).
+#: Bytes of details of records parsed now that a load keeps in memory (with their
+#: summaries' bytes); the rest, once in the parse cache, are read from it when rendered
+#: (~6 us a record, against 0.5), as every cache hit's are.
 HELD_DETAILS = 32 << 20
 
 @dataclass(frozen=True)
@@ -54,8 +55,10 @@ class Loaded:
     capped: tuple[RecordError, ...]
     #: How many files were parsed now (the rest came from the cache).
     parsed: int
-    _summary_bytes: dict[str, bytes] = field(repr=False)
-    _details: dict[str, bytes] = field(repr=False)
+    #: (summary, details) bytes of the records parsed now and held (see HELD_DETAILS);
+    #: the others' are read from the cache when wanted (a million summaries' bytes
+    #: held were 270 MB of a build's peak).
+    _held: dict[str, tuple[bytes, bytes]] = field(repr=False)
     _cache: ParseCache | None = field(repr=False)
     _files: list[RecordFile] = field(repr=False, default_factory=list)
     #: Files rejected because they could not be read (an I/O error, not their content):
@@ -64,7 +67,7 @@ class Loaded:
 
     @classmethod
     def empty(cls) -> Loaded:
-        return cls((), (), (), (), 0, {}, {}, None)
+        return cls((), (), (), (), 0, {}, None)
 
     @property
     def files(self) -> int:
@@ -82,21 +85,23 @@ class Loaded:
         """(summary, details) bytes of full records by path, for decode_records here or
         in a worker process."""
         paths = list(dict.fromkeys(paths))
-        details = {path: self._details[path] for path in paths if path in self._details}
-        missing = [path for path in paths if path not in details]
-        if missing:  # cache hits: their summaries came from rows of the scanned versions
+        found = {path: self._held[path] for path in paths if path in self._held}
+        missing = [path for path in paths if path not in found]
+        if missing:  # from the cache's rows of the versions scanned, as the summaries came
             by_path = self._by_path
             if self._cache is not None:
-                details.update(self._cache.details({path: (by_path[path].size, by_path[path].mtime_ns)
-                                                    for path in missing}))
-            for path in (path for path in paths if path not in details):  # damaged or replaced rows
+                found.update(self._cache.encoded({path: (by_path[path].size, by_path[path].mtime_ns)
+                                                  for path in missing}))
+            for path in (path for path in paths if path not in found):  # damaged or replaced rows
                 item = by_path[path]
                 row = parse_file(item)
-                if row.details is None or (row.size, row.mtime_ns) != (item.size, item.mtime_ns):
-                    # another version than the summary's: its parts must not be mixed
+                if row.summary is None or row.details is None or (row.size, row.mtime_ns) != (item.size,
+                                                                                              item.mtime_ns):
+                    # another version than the summary loaded: a record of two versions'
+                    # parts, or one that differs from its summary, must not be rendered
                     raise RecordError(item.display, "file", "changed while being read; run again")
-                details[path] = row.details
-        return {path: (self._summary_bytes[path], details[path]) for path in paths}
+                found[path] = (row.summary, row.details)
+        return {path: found[path] for path in paths}
 
 
 def load_records(
@@ -304,8 +309,7 @@ def _assemble(files: list[RecordFile], results: list[_Result], parsed: int, cach
     rejected: list[RecordError] = []
     dropped: list[RecordError] = []
     capped: list[RecordError] = []
-    summary_bytes: dict[str, bytes] = {}
-    details: dict[str, bytes] = {}
+    held: dict[str, tuple[bytes, bytes]] = {}
     displays: dict[str, str] | None = None
     for path, summary, detail, problems in results:
         if problems != _NO_PROBLEMS:
@@ -319,11 +323,9 @@ def _assemble(files: list[RecordFile], results: list[_Result], parsed: int, cach
         if summary is None:
             continue
         summaries.append(decoder.summary(path, summary))
-        summary_bytes[path] = summary
-        if detail is not None:  # parsed now; cache hits' details are read when needed
-            details[path] = detail
-    return Loaded(tuple(summaries), tuple(rejected), tuple(dropped), tuple(capped), parsed, summary_bytes, details,
-                  cache, files)
+        if detail is not None:  # parsed now; cache hits' bytes are read when needed
+            held[path] = (summary, detail)
+    return Loaded(tuple(summaries), tuple(rejected), tuple(dropped), tuple(capped), parsed, held, cache, files)
 
 
 _NO_PROBLEMS = encode_problems(())
