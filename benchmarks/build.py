@@ -24,10 +24,11 @@ workers' included) and the ratio to Hugo's cold build, beside the issue's target
 memory is the largest over the runs of the build's process tree (the command and its
 workers): the summed RSS of its processes, which the issue's target is about, sampled
 every 20 ms from /proc/PID/statm, and PSS beside it (shared pages divided among their
-sharers: what the tree really holds), sampled every half second from smaps_rollup, which
-costs the kernel a walk of every page table (every 20 ms, it took ~40% of a core from a
-large build, the measured program's own time on a 2-core machine). Last, the disk used
-by the records, the parse cache and the tree.
+sharers: what the tree really holds), sampled every half second, or sooner when RSS
+grew by a tenth, from smaps_rollup, which costs the kernel a walk of every page table
+(read every 20 ms, it took ~40% of a core from a large build and from Hugo: the
+measured programs' own time on a 2-core machine). Last, the disk used by the records,
+the parse cache and the tree.
 
 The package is byte-compiled first, as an installed one is: a PYTHONDONTWRITEBYTECODE
 environment would otherwise compile every module on every run.
@@ -164,13 +165,15 @@ def timed(runs: Runs, command: list[str], env: dict[str, str] | None = None) -> 
                                env={**os.environ, **(env or {})})
 
     def sample() -> None:
-        last_pss = 0.0
+        last_pss, rss_at_pss = 0.0, 0
         while not done.is_set():
             pids = tree_pids(process.pid)
-            peak[0] = max(peak[0], tree_rss_kib(pids))
-            if time.perf_counter() - last_pss >= PSS_EVERY:
+            rss = tree_rss_kib(pids)
+            peak[0] = max(peak[0], rss)
+            # PSS again after PSS_EVERY, or sooner when RSS grew by a tenth since (a short build)
+            if time.perf_counter() - last_pss >= PSS_EVERY or rss > rss_at_pss * 1.1:
                 peak[1] = max(peak[1], tree_pss_kib(pids))
-                last_pss = time.perf_counter()
+                last_pss, rss_at_pss = time.perf_counter(), rss
             time.sleep(0.02)
 
     sampler = threading.Thread(target=sample, daemon=True)
