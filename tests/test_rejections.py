@@ -133,6 +133,34 @@ def test_a_summary_is_never_joined_to_the_details_of_another_version(tmp_path):
     first.close()
 
 
+def test_rows_stored_by_another_version_are_not_rendered_as_this_loads(tmp_path):
+    """A process of another frfeeds version shares the cache: it empties it (another
+    stamp) and stores rows of its own for the same file versions. This load's summaries
+    came from the old rows; what it renders must be read from the files again, not
+    taken from rows of another format (here: two records' rows swapped)."""
+    import sqlite3
+
+    folder = tmp_path / "records"
+    for name, title in (("a.md", "Title A"), ("b.md", "Title B")):
+        path = write_record(folder, name, record_text(title=title, url=f"https://example.com/{name[0]}"))
+        os.utime(path, (OLD, OLD))
+    cache = open_cache(folder, tmp_path / "cache")
+    load_records(folder, cache)  # stores the rows
+    loaded = load_records(folder, cache)  # summaries from the cache, the rest read when rendered
+    assert loaded.parsed == 0
+    with sqlite3.connect(cache.path) as db:
+        rows = {path: row for path, *row in db.execute("SELECT path, summary, problems, crc FROM records")}
+        details = {path: row for path, *row in db.execute("SELECT path, data, crc FROM details")}
+        db.execute("UPDATE meta SET value = 'another version' WHERE key = 'stamp'")
+        for path, other in (("a.md", "b.md"), ("b.md", "a.md")):
+            db.execute("UPDATE records SET summary = ?, problems = ?, crc = ? WHERE path = ?", (*rows[other], path))
+            db.execute("UPDATE details SET data = ?, crc = ? WHERE path = ?", (*details[other], path))
+    records = loaded.records(["a.md", "b.md"])
+    assert [(records[p].title, records[p].url) for p in ("a.md", "b.md")] == [
+        ("Title A", "https://example.com/a"), ("Title B", "https://example.com/b")]
+    cache.close()
+
+
 def test_a_folder_moved_away_while_read_is_an_error_not_an_empty_load(tmp_path, monkeypatch):
     """Its files would all read as gone: publishing that would empty every feed."""
     from frfeeds.read import loader

@@ -183,13 +183,18 @@ class ParseCache:
         or since replaced by another process's parse of a newer version is simply absent."""
         found = {}
         paths = list(wanted)
+        expected = stamp()
         for start in range(0, len(paths), 500):
             chunk = paths[start:start + 500]
             marks = ",".join("?" * len(chunk))
+            # the stamp read in the same statement (one snapshot): a process of another
+            # version may have emptied the cache and stored rows of its own format since
             query = ("SELECT details.path, data, details.crc, size, mtime_ns, summary, problems, records.crc"
-                     f" FROM details JOIN records ON records.path = details.path WHERE details.path IN ({marks})")
+                     f" FROM details JOIN records ON records.path = details.path WHERE details.path IN ({marks})"
+                     " AND (SELECT value FROM meta WHERE key = 'stamp') = ?")
             try:
-                for path, data, crc, size, mtime_ns, summary, problems, row_crc in self._db.execute(query, chunk):
+                for path, data, crc, size, mtime_ns, summary, problems, row_crc in self._db.execute(
+                        query, [*chunk, expected]):
                     if (zlib.crc32(data) == crc and wanted[path] == (size, mtime_ns) and summary is not None
                             and zlib.crc32(problems, zlib.crc32(summary)) == row_crc):
                         found[path] = (summary, data)
