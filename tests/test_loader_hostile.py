@@ -7,6 +7,8 @@ import os
 import pytest
 from helpers import build, check_tree_valid, record_text, tree, write_record
 
+from frfeeds.read.loader import load_records
+
 GOOD = record_text(title="The good story", url="https://example.com/good")
 
 ALIAS_BOMB = """---
@@ -170,3 +172,32 @@ def test_careless_but_valid_records_are_accepted(tmp_path, capsys):
     assert items["https://example.com/d"]["date_published"] == "2021-05-17T00:00:00Z"
     assert items["https://example.com/t"]["tags"] == ["Robots"]
     assert items["https://example.com/windows"]["title"] == "A story"
+
+
+def test_a_file_name_that_is_not_utf8_is_published_and_never_cached(tmp_path, capsys, monkeypatch):
+    """``caf\\xe9.md`` from a Latin-1 system: Python holds its name with a surrogate
+    escape, which SQLite's UTF-8 text cannot store. The build publishes the story (it
+    is parsed on every build) and does not fail; the cache keeps the other records."""
+    from frfeeds.read import loader
+    from frfeeds.read.cache import open_cache
+
+    folder = tmp_path / "records"
+    name = os.fsdecode(b"caf\xe9.md")
+    write_record(folder, name, record_text(title="Le caf\u00e9", url="https://example.com/cafe"))
+    write_record(folder, "good.md", GOOD)
+    for path in folder.iterdir():
+        os.utime(path, (1_600_000_000, 1_600_000_000))
+    out, cache_dir = tmp_path / "out", tmp_path / "cache"
+    for _ in range(2):  # the second build reads the good record from the cache
+        (folder / "good.md").touch()
+        os.utime(folder / "good.md", (1_600_000_100, 1_600_000_100 + _))
+        assert build(out, "--records", str(folder), "--cache", str(cache_dir)) == 0
+        titles = [item["title"] for item in json.loads((out / "feeds" / "all.json").read_text())["items"]]
+        assert sorted(titles) == ["Le caf\u00e9", "The good story"]
+    monkeypatch.setattr(loader, "HELD_DETAILS", 0)  # past the budget: every record read back when rendered
+    cache = open_cache(folder, cache_dir)
+    loaded = load_records(folder, cache)
+    assert loaded.parsed == 1  # the one the cache cannot hold
+    records = loaded.records([summary.path for summary in loaded.summaries])
+    assert sorted(record.title for record in records.values()) == ["Le caf\u00e9", "The good story"]
+    cache.close()

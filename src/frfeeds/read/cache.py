@@ -101,6 +101,19 @@ def rules_digest() -> str:
     return digest.hexdigest()
 
 
+def storable(path: str) -> bool:
+    """Whether a record's path can be a key of the cache: SQLite's text is UTF-8, and a
+    file name that is not (``caf\\xe9.md`` from a Latin-1 system, held with surrogate
+    escapes) cannot be; such a file is parsed on every build instead."""
+    if path.isascii():
+        return True
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def cache_file(cache_dir: Path, records: Path) -> Path:
     """One cache per records folder, named after its absolute path."""
     key = hashlib.sha256(os.fsencode(os.path.abspath(records))).hexdigest()[:16]
@@ -182,7 +195,7 @@ class ParseCache:
         mtime_ns): those whose summary this process read. A row that is missing, damaged,
         or since replaced by another process's parse of a newer version is simply absent."""
         found = {}
-        paths = list(wanted)
+        paths = [path for path in wanted if storable(path)]
         expected = stamp()
         for start in range(0, len(paths), 500):
             chunk = paths[start:start + 500]
@@ -215,7 +228,7 @@ class ParseCache:
             if failed:
                 continue
             now = time.time_ns() if now_ns is None else now_ns
-            stored = [row for row in rows if row.cacheable and now - row.mtime_ns >= RACY_NS]
+            stored = [row for row in rows if row.cacheable and now - row.mtime_ns >= RACY_NS and storable(row.path)]
             try:
                 db.executemany(
                     "INSERT OR REPLACE INTO records VALUES (?, ?, ?, ?, ?, ?)",
