@@ -47,6 +47,14 @@ def fresh(tmp_path, records, name="fresh"):
     return every_file(out)
 
 
+def edited_build_matches_fresh(tmp_path, out, records, words: str) -> None:
+    """Edit the first published record, build out again (the store kept in the cache):
+    the tree is the one a build without any cache makes."""
+    edit(published_record(records), words)
+    assert build(out, "--records", str(records), "-q") == 0
+    assert every_file(out) == fresh(tmp_path, records)
+
+
 def store_of(tmp_path, out):
     return store_folder(state_file(tmp_path / "cache", out))
 
@@ -92,13 +100,9 @@ def test_a_damaged_store_is_rendered_again(tmp_path, records, monkeypatch, damag
             path.unlink()
     else:
         (store / "index").write_bytes(b"\x00" * 64)
-    edit(published_record(records), "After damage")
-    assert build(out, "--records", str(records), "-q") == 0
-    assert every_file(out) == fresh(tmp_path, records)
+    edited_build_matches_fresh(tmp_path, out, records, "After damage")
     # and the store is whole again: the next edit renders one record
-    edit(published_record(records), "Again")
-    assert build(out, "--records", str(records), "-q") == 0
-    assert every_file(out) == fresh(tmp_path, records)
+    edited_build_matches_fresh(tmp_path, out, records, "Again")
 
 
 def test_other_render_settings_start_an_empty_store(tmp_path, records, monkeypatch):
@@ -136,9 +140,7 @@ def test_dead_fragments_are_compacted_away(tmp_path, records, monkeypatch):
         assert build(out, "--records", str(records), "-q") == 0
     assert data_bytes() < 1.3 * first
     assert every_file(out) == fresh(tmp_path, records)
-    edit(published_record(records), "After compaction")
-    assert build(out, "--records", str(records), "-q") == 0
-    assert every_file(out) == fresh(tmp_path, records)
+    edited_build_matches_fresh(tmp_path, out, records, "After compaction")
 
 
 def test_many_data_files_are_compacted_into_one_per_row(tmp_path, records, monkeypatch):
