@@ -15,7 +15,8 @@ import hashlib
 import heapq
 import marshal
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields
+from operator import attrgetter
 from typing import Any
 
 from frfeeds.archive import split_all
@@ -99,20 +100,25 @@ def plan_site(settings: Settings, summaries: Iterable[Summary], now: dt.datetime
     digests = {feed.path: feed_digest(stamp, feed) for feed in feeds + archives}
     pages = tuple((_fields(feed), len(feed.entries), _stamp(feed)) for feed in feeds)
     newest = newest_entries(feeds)
-    pages_digest = _digest((stamp, pages, tuple(entry.digest for entry in newest)))
+    pages_digest = _digest((stamp, pages, tuple(map(_ENTRY_DIGEST, newest))))
     return Plan(render, selection, feeds, digests, pages_digest, newest, archives, stamp)
 
 
 def feed_digest(stamp: tuple[str, str], feed: Feed) -> str:
     """The digest of a feed document's files: the stamp (code, RenderSettings), every
     field of the feed but its entries, and its entries' digests."""
-    return _digest((stamp, _fields(feed), tuple(entry.digest for entry in feed.entries)))
+    return _digest((stamp, _fields(feed), tuple(map(_ENTRY_DIGEST, feed.entries))))
+
+
+#: Every field of Feed but its entries, whatever fields it gains.
+_OWN_FIELDS = attrgetter(*(field.name for field in fields(Feed) if field.name != "entries"))
+_ENTRY_DIGEST = attrgetter("digest")
 
 
 def _fields(feed: Feed) -> str:
-    """Every field of a feed but its entries, whatever fields Feed gains: its repr (frozen
-    dataclasses, tuples and text all the way down, so equal feeds give equal text)."""
-    return repr(replace(feed, entries=()))
+    """Every field of a feed but its entries: their repr (frozen dataclasses, tuples and
+    text all the way down, so equal feeds give equal text)."""
+    return repr(_OWN_FIELDS(feed))
 
 
 def newest_entries(feeds: Sequence[Feed], count: int = NEWEST_STORIES) -> tuple[Summary, ...]:
