@@ -219,3 +219,32 @@ def test_a_cold_load_past_its_budget_reads_details_back_from_the_cache(tmp_path,
     assert loaded.parsed == len(scanned) and list(loaded._held) == [changed.name]
     assert loaded.records(summary.path for summary in loaded.summaries) == expected_records
     cache.close()
+
+
+def test_a_load_of_files_in_any_order_is_the_load_of_the_sorted_files(tmp_path, monkeypatch):
+    """Summaries and problems come in path order, and every record is read back from the
+    cache by the version scanned, whatever the order the files were given in: hits and
+    parses are assembled as they come."""
+    from frfeeds.read import loader
+
+    folder = tmp_path / "records"
+    shutil.copytree(SEEDS, folder)
+    write_record(folder, "zz-broken.md", record_text(title=""))
+    write_record(folder, "aa-dropped.md", record_text(url="https://example.com/dropped",
+                                                    extra="ampWebUrl: javascript:alert(1)"))
+    for path in folder.iterdir():
+        os.utime(path, (OLD, OLD))
+    expected = load_records(folder)
+    monkeypatch.setattr(loader, "HELD_DETAILS", 0)  # every record read back from the cache
+    cache = open_cache(folder, tmp_path / "cache")
+    scanned = scan_records(folder)
+    first_half = load_records(folder, cache, files=scanned[::2])  # half in the cache: hits and parses mixed
+    assert first_half.parsed == len(scanned[::2])
+    loaded = load_records(folder, cache, files=scanned[::-1])
+    assert loaded.parsed == len(scanned) - len(scanned[::2])
+    assert [s.path for s in loaded.summaries] == sorted(s.path for s in expected.summaries)
+    assert loaded.summaries == expected.summaries
+    assert [str(e) for e in loaded.rejected] == [str(e) for e in expected.rejected] and loaded.rejected
+    assert [str(e) for e in loaded.dropped] == [str(e) for e in expected.dropped] and loaded.dropped
+    assert loaded.records(s.path for s in loaded.summaries) == expected.records(s.path for s in expected.summaries)
+    cache.close()

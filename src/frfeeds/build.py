@@ -18,7 +18,7 @@ from pathlib import Path
 
 from frfeeds.config.fingerprint import build_digest
 from frfeeds.fingerprint import code_stamp
-from frfeeds.read.scan import RACY_NS, Listing, RecordFile, check_records_folder, list_records
+from frfeeds.read.scan import RACY_NS, Listing, check_records_folder, list_records
 from frfeeds.report import BuildReport, WriteResult
 from frfeeds.settings import Settings
 from frfeeds.workers import Workers, cores, gc_off
@@ -78,9 +78,7 @@ def build(
                 if cache is None:
                     tree.state = None  # the cache folder is unusable: no state there either
                 try:
-                    files = listing.files()
-                    del listing  # its rows: the files hold the same, and 100,000 tuples are 8 MiB
-                    report = _write(tree, workers, settings, cache, files, key, progress, now)
+                    report = _write(tree, workers, settings, cache, listing, key, progress, now)
                 finally:
                     if cache is not None:
                         cache.close()
@@ -130,7 +128,7 @@ def _prepare_rendering() -> None:
 
 
 def _write(tree: TreeWriter, workers: Workers, settings: Settings, cache: ParseCache | None,
-           files: list[RecordFile], key: str, progress: bool, now: dt.datetime) -> BuildReport:
+           listing: Listing, key: str, progress: bool, now: dt.datetime) -> BuildReport:
     # imported only now: the no-change path needs no YAML, feedgen or lxml
     from frfeeds.fragments import fragment_store, store_folder
     from frfeeds.plan import PAGES, feed_paths, plan_site, render_page
@@ -140,9 +138,12 @@ def _write(tree: TreeWriter, workers: Workers, settings: Settings, cache: ParseC
     from frfeeds.rendering import Target, render_documents
     from frfeeds.report import report_of
 
+    files = listing.files()
+    listing.rows.clear()  # the files hold the same: 100,000 tuples are 8 MiB
     with progress_bar(len(files), "parsing", progress) as advance:
         loaded = load_records(settings.records, cache, files, progress=advance, pool=workers.pool,
                               pool_min=workers.threshold(POOL_MIN_FILES))
+    del files  # the load keeps the versions it needs; a million RecordFiles are 150 MB
     plan = plan_site(settings, loaded.summaries, now)
     previous = tree.manifest.digests if tree.manifest else {}
     stale = []

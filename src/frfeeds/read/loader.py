@@ -7,11 +7,13 @@ parse are spread over worker processes, one per core.
 
 from __future__ import annotations
 
+import bisect
 import contextlib
-import functools
+import operator
 import os
 import stat
 import time
+from array import array
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor
 from dataclasses import dataclass, field, replace
@@ -30,10 +32,6 @@ MAX_FILE_BYTES = 1 << 20
 #: already (workers.Workers.threshold): forking them and their first imports cost more.
 POOL_MIN_FILES = 2_000
 POOL_CHUNK = 256
-#: One file's (path, summary, details, problems) as the cache or a parse gives them: the
-#: encoded summary and details (None when rejected; details None on a cache hit, read
-#: when needed) and the encoded problems.
-_Result = tuple[str, bytes | None, bytes | None, bytes]
 
 
 #: Bytes of details of records parsed now that a load keeps in memory (with their
@@ -60,7 +58,8 @@ class Loaded:
     #: held were 270 MB of a build's peak).
     _held: dict[str, tuple[bytes, bytes]] = field(repr=False)
     _cache: ParseCache | None = field(repr=False)
-    _files: list[RecordFile] = field(repr=False, default_factory=list)
+    #: The version scanned of each file, to read a record's bytes back from the cache.
+    _versions: Versions = field(repr=False, default_factory=lambda: Versions([]))
     #: Files rejected because they could not be read (an I/O error, not their content):
     #: such a rejection is never cached, and a reader of the folder tries them again.
     transient: tuple[str, ...] = ()
@@ -73,10 +72,6 @@ class Loaded:
     def files(self) -> int:
         return len(self.summaries) + len(self.rejected)
 
-    @functools.cached_property
-    def _by_path(self) -> dict[str, RecordFile]:
-        return {item.path: item for item in self._files}
-
     def records(self, paths: Iterable[str]) -> dict[str, Record]:
         """Full records by path, decoded now (from this load's parses or the cache)."""
         return decode_records(self.encoded(paths))
@@ -86,14 +81,12 @@ class Loaded:
         in a worker process."""
         paths = list(dict.fromkeys(paths))
         found = {path: self._held[path] for path in paths if path in self._held}
-        missing = [path for path in paths if path not in found]
+        missing = {path: self._versions.version(path) for path in paths if path not in found}
         if missing:  # from the cache's rows of the versions scanned, as the summaries came
-            by_path = self._by_path
             if self._cache is not None:
-                found.update(self._cache.encoded({path: (by_path[path].size, by_path[path].mtime_ns)
-                                                  for path in missing}))
+                found.update(self._cache.encoded(missing))
             for path in (path for path in paths if path not in found):  # damaged or replaced rows
-                item = by_path[path]
+                item = self._versions.file(path)
                 row = parse_file(item)
                 if row.summary is None or row.details is None or (row.size, row.mtime_ns) != (item.size,
                                                                                               item.mtime_ns):
@@ -102,6 +95,30 @@ class Loaded:
                     raise RecordError(item.display, "file", "changed while being read; run again")
                 found[path] = (row.summary, row.details)
         return {path: found[path] for path in paths}
+
+
+class Versions:
+    """The size and mtime scanned of each file, by path: three flat columns, where a
+    million RecordFiles kept for the length of a build were some 150 MB."""
+
+    def __init__(self, files: list[RecordFile]) -> None:
+        if any(map(operator.ge, (item.path for item in files), (item.path for item in files[1:]))):
+            files = sorted(files, key=_PATH)
+        self._paths = [item.path for item in files]  # the scan's strings: the summaries hold them too
+        self._sizes = array("q", [item.size for item in files])
+        self._mtimes = array("q", [item.mtime_ns for item in files])
+        self._root = files[0].root if files else ""
+
+    def version(self, path: str) -> tuple[int, int]:
+        """(size, mtime_ns) of the file scanned at path; KeyError for none."""
+        at = bisect.bisect_left(self._paths, path)
+        if at == len(self._paths) or self._paths[at] != path:
+            raise KeyError(path)
+        return self._sizes[at], self._mtimes[at]
+
+    def file(self, path: str) -> RecordFile:
+        size, mtime_ns = self.version(path)
+        return RecordFile(path, size, mtime_ns, "", self._root)
 
 
 def load_records(
@@ -121,37 +138,39 @@ def load_records(
     if folders:
         files = [item for item in files if not item.problem]
     known = cache.rows() if cache is not None else {}
-    # (path, summary, details, problems) per file, hits and fresh parses alike
-    results: list[_Result] = []
+    # each file's summary is decoded as its row comes, a cache hit's or a parse's, and the
+    # row's bytes go (but for the details held): at 1,000,000 records, every row kept
+    # until all were in was most of the load's peak
+    made = _Assembly()
     misses: list[RecordFile] = []
     for item in files:
         hit = known.get(item.path)
         if hit is not None and hit[0] == item.size and hit[1] == item.mtime_ns:
-            results.append((item.path, hit[2], None, hit[3]))
+            made.add(item, hit[2], None, hit[3])
         else:
             misses.append(item)
+    unreadable: list[RecordFile] = []
+    rows = _collect(parse_files(misses, workers, progress, pool, pool_min), misses, made, unreadable)
     if cache is None:
-        parsed = [row for rows in parse_files(misses, workers, progress, pool, pool_min) for row in rows]
+        for _ in rows:
+            pass
     else:  # rows go into the cache as they come, in one transaction
-        parsed = []
-        present = {item.path for item in files}
-        scanned = {item.path: item for item in misses}
-        cache.update(_collect(parse_files(misses, workers, progress, pool, pool_min), parsed, scanned),
-                     [p for p in known if p not in present])
-    del known  # its bytes go as _assemble consumes the results
-    if any(not row.cacheable for row in parsed):
-        parsed = _settle(parsed, {item.path: item for item in misses})
+        present = {item.path for item in files} if known else set()
+        cache.update(rows, [p for p in known if p not in present])
+    del known
+    transient = []
+    for item in unreadable:  # looked at once more: see _settle
+        settled = _settle(item)
+        if settled is not None:
+            made.add(item, settled.summary, settled.details, settled.problems)
+            made.parsed += 1
+            if not settled.cacheable:
+                transient.append(settled.path)
     if not root.is_dir():  # moved away midway: its files read as gone, which they are not
         raise RecordError(str(root), "folder", "was moved or deleted while being read; run again")
-    transient = tuple(row.path for row in parsed if not row.cacheable)
-    count = len(parsed)
-    if parsed:
-        results.extend((row.path, row.summary, row.details, row.problems) for row in parsed)
-        del parsed  # the rows: the results hold what is kept of them
-        results.sort(key=lambda result: result[0])
-    loaded = _assemble(files, results, count, cache)
+    loaded = made.loaded(cache, files)
     if transient:
-        loaded = replace(loaded, transient=transient)
+        loaded = replace(loaded, transient=tuple(sorted(transient)))
     if folders:  # reported like unreadable records, and counted with the rejected
         problems = tuple(RecordError(item.display, "folder", item.problem) for item in folders)
         loaded = replace(loaded, rejected=problems + loaded.rejected, transient=loaded.transient + tuple(
@@ -159,17 +178,11 @@ def load_records(
     return loaded
 
 
-def _settle(rows: list[Row], items: dict[str, RecordFile]) -> list[Row]:
-    """The rows of files that could not be read, looked at once more: a file deleted
-    since the scan is gone (no record, nothing to report), one that is there again (its
-    folder moved away and back, a file replaced) is read again."""
-    settled = []
-    for row in rows:
-        if row.cacheable:
-            settled.append(row)
-        elif os.path.lexists(items[row.path].display):
-            settled.append(parse_file(items[row.path]))
-    return settled
+def _settle(item: RecordFile) -> Row | None:
+    """The row of a file that could not be read, looked at once more: a file deleted
+    since the scan is gone (None: no record, nothing to report), one that is there again
+    (its folder moved away and back, a file replaced) is read again."""
+    return parse_file(item) if os.path.lexists(item.display) else None
 
 
 def parse_files(
@@ -196,9 +209,11 @@ def parse_files(
                 progress(len(fields))
 
 
-def _collect(chunks: Iterable[list[Row]], into: list[Row], scanned: dict[str, RecordFile]) -> Iterator[list[Row]]:
-    """The rows parsed, passed on to the cache as they come and kept in ``into``, with the
-    scan's path strings (a worker's rows come pickled).
+def _collect(chunks: Iterable[list[Row]], items: list[RecordFile], made: _Assembly,
+             unreadable: list[RecordFile]) -> Iterator[list[Row]]:
+    """The rows parsed (of items, in their order), passed on to the cache as they come,
+    then added to ``made`` with the scan's path strings (a worker's rows come pickled);
+    those of files that could not be read go to ``unreadable``.
 
     Past HELD_DETAILS bytes, a row the cache stores (cacheable, not too recent) of the
     version scanned is kept without its details: they are read back from the cache when
@@ -206,19 +221,26 @@ def _collect(chunks: Iterable[list[Row]], into: list[Row], scanned: dict[str, Re
     100,000 records). Should the cache's transaction fail, they are parsed again.
     """
     held = 0
+    scanned = iter(items)
     for rows in chunks:
         now = time.time_ns()  # the cache's clock for these rows is no earlier
         yield rows
         for row in rows:
-            item = scanned[row.path]
+            item = next(scanned)
+            if item.path != row.path:
+                raise AssertionError(f"rows out of order: {row.path} where {item.path} was expected")
+            if not row.cacheable:
+                unreadable.append(item)
+                continue
             details = row.details
             if details is not None:
-                if (held >= HELD_DETAILS and row.cacheable and now - row.mtime_ns >= RACY_NS
+                if (held >= HELD_DETAILS and now - row.mtime_ns >= RACY_NS
                         and (row.size, row.mtime_ns) == (item.size, item.mtime_ns)):
                     details = None
                 else:
                     held += len(details)
-            into.append(Row(item.path, row.size, row.mtime_ns, row.summary, details, row.problems, row.cacheable))
+            made.add(item, row.summary, details, row.problems)
+            made.parsed += 1
 
 
 def _parse_chunk(items: list[RecordFile]) -> list[tuple[str, int, int, bytes | None, bytes | None, bytes, bool]]:
@@ -306,34 +328,47 @@ def _front_matter(raw: bytes, display: str) -> object:
     return parse_front_matter(split_front_matter(text, display), display)
 
 
-def _assemble(files: list[RecordFile], results: list[_Result], parsed: int, cache: ParseCache | None) -> Loaded:
-    """The load of these results (path order), which it empties."""
-    decoder = Decoder()
-    summaries: list[Summary] = []
-    rejected: list[RecordError] = []
-    dropped: list[RecordError] = []
-    capped: list[RecordError] = []
-    held: dict[str, tuple[bytes, bytes]] = {}
-    displays: dict[str, str] | None = None
-    # consumed from the end, so that each result's bytes go once its summary is made: at
-    # 1,000,000 records, the results beside all the summaries were a spike of 400 MB
-    results.reverse()
-    while results:
-        path, summary, detail, problems = results.pop()
+class _Assembly:
+    """A load's outcome, made a file at a time in any order: its summary decoded at once
+    (the bytes then go, but for the details held), its problems as RecordErrors."""
+
+    def __init__(self) -> None:
+        self.decoder = Decoder()
+        self.summaries: list[Summary] = []
+        #: (path, error) of rejected files, of values dropped, of lists cut.
+        self.rejected: list[tuple[str, RecordError]] = []
+        self.dropped: list[tuple[str, RecordError]] = []
+        self.capped: list[tuple[str, RecordError]] = []
+        self.held: dict[str, tuple[bytes, bytes]] = {}
+        #: How many files were parsed now.
+        self.parsed = 0
+
+    def add(self, item: RecordFile, summary: bytes | None, details: bytes | None, problems: bytes) -> None:
+        """A file's row: details None for a cache hit (read back when wanted)."""
+        path = item.path
         if problems != _NO_PROBLEMS:
-            if displays is None:
-                displays = {item.path: item.display for item in files}
             reported, cut = decode_problems(problems)
-            (dropped if summary is not None else rejected).extend(
-                RecordError(displays[path], field_name, reason) for field_name, reason in reported
-            )
-            capped.extend(RecordError(displays[path], field_name, reason) for field_name, reason in cut)
+            (self.dropped if summary is not None else self.rejected).extend(
+                (path, RecordError(item.display, field_name, reason)) for field_name, reason in reported)
+            self.capped.extend((path, RecordError(item.display, field_name, reason)) for field_name, reason in cut)
         if summary is None:
-            continue
-        summaries.append(decoder.summary(path, summary))
-        if detail is not None:  # parsed now; cache hits' bytes are read when needed
-            held[path] = (summary, detail)
-    return Loaded(tuple(summaries), tuple(rejected), tuple(dropped), tuple(capped), parsed, held, cache, files)
+            return
+        self.summaries.append(self.decoder.summary(path, summary))
+        if details is not None:
+            self.held[path] = (summary, details)
+
+    def loaded(self, cache: ParseCache | None, files: list[RecordFile]) -> Loaded:
+        """The load, everything in path order (hits and parses came as sorted runs)."""
+        self.summaries.sort(key=_PATH)
+
+        def errors(found: list[tuple[str, RecordError]]) -> tuple[RecordError, ...]:
+            found.sort(key=_FIRST)  # stable: a file's own problems stay in their order
+            return tuple(error for _, error in found)
+
+        return Loaded(tuple(self.summaries), errors(self.rejected), errors(self.dropped), errors(self.capped),
+                      self.parsed, self.held, cache, Versions(files))
 
 
+_PATH = operator.attrgetter("path")
+_FIRST = operator.itemgetter(0)
 _NO_PROBLEMS = encode_problems(())
