@@ -248,3 +248,42 @@ def test_a_load_of_files_in_any_order_is_the_load_of_the_sorted_files(tmp_path, 
     assert [str(e) for e in loaded.dropped] == [str(e) for e in expected.dropped] and loaded.dropped
     assert loaded.records(s.path for s in loaded.summaries) == expected.records(s.path for s in expected.summaries)
     cache.close()
+
+
+def test_without_a_cache_every_record_is_read_once_and_held(tmp_path, monkeypatch):
+    """The details budget is the cache's: without one, a record past it would be parsed
+    again when rendered, and fail the load if it was saved since."""
+    from frfeeds.read import loader
+
+    folder = tmp_path / "records"
+    shutil.copytree(SEEDS, folder)
+    for path in folder.iterdir():
+        os.utime(path, (OLD, OLD))
+    monkeypatch.setattr(loader, "HELD_DETAILS", 0)
+    parses, real_parse = [], loader.parse_file
+
+    def counted(item):
+        parses.append(item.path)
+        return real_parse(item)
+
+    monkeypatch.setattr(loader, "parse_file", counted)
+    loaded = load_records(folder)
+    for path in folder.iterdir():  # saved again since the load: what the load read is rendered
+        path.write_text(path.read_text() + "\n")
+    records = loaded.records(summary.path for summary in loaded.summaries)
+    assert sorted(parses) == sorted(summary.path for summary in loaded.summaries) and len(records) == 5
+
+
+def test_the_cache_forgets_the_records_gone_and_keeps_the_others(tmp_path):
+    folder = tmp_path / "records"
+    shutil.copytree(SEEDS, folder)
+    for path in folder.iterdir():
+        os.utime(path, (OLD, OLD))
+    cache = open_cache(folder, tmp_path / "cache")
+    first = load_records(folder, cache)
+    gone = first.summaries[0].path
+    (folder / gone).unlink()
+    again = load_records(folder, cache)
+    assert again.parsed == 0 and [s.path for s in again.summaries] == [s.path for s in first.summaries[1:]]
+    assert sorted(cache.rows()) == sorted(s.path for s in again.summaries)
+    cache.close()

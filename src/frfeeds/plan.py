@@ -83,6 +83,11 @@ class Plan:
         return self.feeds + self.archives
 
 
+#: Every field of Feed but its entries, whatever fields it gains.
+_OWN_FIELDS = attrgetter(*(field.name for field in fields(Feed) if field.name != "entries"))
+_ENTRY_DIGEST = attrgetter("digest")
+
+
 def plan_site(settings: Settings, summaries: Iterable[Summary], now: dt.datetime | None) -> Plan:
     """Which feeds the records make, each with the digest of its inputs. Records dated
     after ``now`` are held back (``selection.scheduled``); the caller reads the clock
@@ -108,11 +113,6 @@ def feed_digest(stamp: tuple[str, str], feed: Feed) -> str:
     """The digest of a feed document's files: the stamp (code, RenderSettings), every
     field of the feed but its entries, and its entries' digests."""
     return _digest((stamp, _fields(feed), tuple(map(_ENTRY_DIGEST, feed.entries))))
-
-
-#: Every field of Feed but its entries, whatever fields it gains.
-_OWN_FIELDS = attrgetter(*(field.name for field in fields(Feed) if field.name != "entries"))
-_ENTRY_DIGEST = attrgetter("digest")
 
 
 def _fields(feed: Feed) -> str:

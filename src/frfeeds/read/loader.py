@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import bisect
 import contextlib
+import itertools
 import operator
 import os
 import stat
@@ -59,7 +60,7 @@ class Loaded:
     _held: dict[str, tuple[bytes, bytes]] = field(repr=False)
     _cache: ParseCache | None = field(repr=False)
     #: The version scanned of each file, to read a record's bytes back from the cache.
-    _versions: Versions = field(repr=False, default_factory=lambda: Versions([]))
+    _versions: _Versions = field(repr=False, default_factory=lambda: _Versions([]))
     #: Files rejected because they could not be read (an I/O error, not their content):
     #: such a rejection is never cached, and a reader of the folder tries them again.
     transient: tuple[str, ...] = ()
@@ -97,12 +98,12 @@ class Loaded:
         return {path: found[path] for path in paths}
 
 
-class Versions:
+class _Versions:
     """The size and mtime scanned of each file, by path: three flat columns, where a
     million RecordFiles kept for the length of a build were some 150 MB."""
 
     def __init__(self, files: list[RecordFile]) -> None:
-        if any(map(operator.ge, (item.path for item in files), (item.path for item in files[1:]))):
+        if any(earlier.path >= later.path for earlier, later in itertools.pairwise(files)):
             files = sorted(files, key=_PATH)
         self._paths = [item.path for item in files]  # the scan's strings: the summaries hold them too
         self._sizes = array("q", [item.size for item in files])
@@ -140,30 +141,31 @@ def load_records(
     known = cache.rows() if cache is not None else {}
     # each file's summary is decoded as its row comes, a cache hit's or a parse's, and the
     # row's bytes go (but for the details held): at 1,000,000 records, every row kept
-    # until all were in was most of the load's peak
+    # until all were in was most of the load's peak. A hit's row leaves ``known`` as it
+    # is decoded; what is left there is of files gone from the folder.
     made = _Assembly()
     misses: list[RecordFile] = []
     for item in files:
-        hit = known.get(item.path)
+        hit = known.pop(item.path, None)
         if hit is not None and hit[0] == item.size and hit[1] == item.mtime_ns:
             made.add(item, hit[2], None, hit[3])
         else:
             misses.append(item)
     unreadable: list[RecordFile] = []
-    rows = _collect(parse_files(misses, workers, progress, pool, pool_min), misses, made, unreadable)
+    # past a budget, details are read back from the cache rather than held: not without one
+    budget = HELD_DETAILS if cache is not None else None
+    rows = _collect(parse_files(misses, workers, progress, pool, pool_min), misses, made, unreadable, budget)
     if cache is None:
-        for _ in rows:
+        for _ in rows:  # parsed and assembled as they come: nothing to store
             pass
     else:  # rows go into the cache as they come, in one transaction
-        present = {item.path for item in files} if known else set()
-        cache.update(rows, [p for p in known if p not in present])
-    del known
+        cache.update(rows, list(known))
+    del known  # the rows of files gone: forgotten by the cache
     transient = []
     for item in unreadable:  # looked at once more: see _settle
         settled = _settle(item)
         if settled is not None:
-            made.add(item, settled.summary, settled.details, settled.problems)
-            made.parsed += 1
+            made.add(item, settled.summary, settled.details, settled.problems, parsed=True)
             if not settled.cacheable:
                 transient.append(settled.path)
     if not root.is_dir():  # moved away midway: its files read as gone, which they are not
@@ -210,15 +212,16 @@ def parse_files(
 
 
 def _collect(chunks: Iterable[list[Row]], items: list[RecordFile], made: _Assembly,
-             unreadable: list[RecordFile]) -> Iterator[list[Row]]:
-    """The rows parsed (of items, in their order), passed on to the cache as they come,
-    then added to ``made`` with the scan's path strings (a worker's rows come pickled);
-    those of files that could not be read go to ``unreadable``.
+             unreadable: list[RecordFile], budget: int | None) -> Iterator[list[Row]]:
+    """The rows parsed (of items, in their order), yielded as they come (to the cache,
+    if any), then added to ``made`` with the scan's path strings (a worker's rows come
+    pickled); the files that could not be read go to ``unreadable``.
 
-    Past HELD_DETAILS bytes, a row the cache stores (cacheable, not too recent) of the
-    version scanned is kept without its details: they are read back from the cache when
-    needed, like a hit's, and a cold build does not hold every record's text (190 MiB at
-    100,000 records). Should the cache's transaction fail, they are parsed again.
+    Past ``budget`` bytes of details (HELD_DETAILS when there is a cache), a row the
+    cache stores (cacheable, not too recent) of the version scanned is kept without its
+    details: they are read back from the cache when needed, like a hit's, and a cold
+    build does not hold every record's text (190 MiB at 100,000 records). Should the
+    cache's transaction fail, they are parsed again. None: every row keeps its details.
     """
     held = 0
     scanned = iter(items)
@@ -233,14 +236,13 @@ def _collect(chunks: Iterable[list[Row]], items: list[RecordFile], made: _Assemb
                 unreadable.append(item)
                 continue
             details = row.details
-            if details is not None:
-                if (held >= HELD_DETAILS and now - row.mtime_ns >= RACY_NS
+            if details is not None and budget is not None:
+                if (held >= budget and now - row.mtime_ns >= RACY_NS
                         and (row.size, row.mtime_ns) == (item.size, item.mtime_ns)):
                     details = None
                 else:
                     held += len(details)
-            made.add(item, row.summary, details, row.problems)
-            made.parsed += 1
+            made.add(item, row.summary, details, row.problems, parsed=True)
 
 
 def _parse_chunk(items: list[RecordFile]) -> list[tuple[str, int, int, bytes | None, bytes | None, bytes, bool]]:
@@ -343,8 +345,11 @@ class _Assembly:
         #: How many files were parsed now.
         self.parsed = 0
 
-    def add(self, item: RecordFile, summary: bytes | None, details: bytes | None, problems: bytes) -> None:
-        """A file's row: details None for a cache hit (read back when wanted)."""
+    def add(self, item: RecordFile, summary: bytes | None, details: bytes | None, problems: bytes,
+            parsed: bool = False) -> None:
+        """A file's row, parsed now or a cache hit; details None when they are to be read
+        back from the cache when wanted (a hit's, a parse's past the budget)."""
+        self.parsed += parsed
         path = item.path
         if problems != _NO_PROBLEMS:
             reported, cut = decode_problems(problems)
@@ -358,7 +363,8 @@ class _Assembly:
             self.held[path] = (summary, details)
 
     def loaded(self, cache: ParseCache | None, files: list[RecordFile]) -> Loaded:
-        """The load, everything in path order (hits and parses came as sorted runs)."""
+        """The load, everything in path order (from a sorted scan, the hits and the
+        parses came as sorted runs, which the sort merges)."""
         self.summaries.sort(key=_PATH)
 
         def errors(found: list[tuple[str, RecordError]]) -> tuple[RecordError, ...]:
@@ -366,7 +372,7 @@ class _Assembly:
             return tuple(error for _, error in found)
 
         return Loaded(tuple(self.summaries), errors(self.rejected), errors(self.dropped), errors(self.capped),
-                      self.parsed, self.held, cache, Versions(files))
+                      self.parsed, self.held, cache, _Versions(files))
 
 
 _PATH = operator.attrgetter("path")
