@@ -14,6 +14,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
+from frfeeds.pickling import picklable
 from frfeeds.query import Query
 from frfeeds.records import Summary
 from frfeeds.settings import CustomFeed, Feeds, topic_feed_name
@@ -21,6 +22,7 @@ from frfeeds.settings import CustomFeed, Feeds, topic_feed_name
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
 
 
+@picklable
 @dataclass(frozen=True, slots=True)
 class DocumentLink:
     """A link from a feed document to another document of the same feed, written in each
@@ -34,6 +36,7 @@ class DocumentLink:
     query: str = ""
 
 
+@picklable
 @dataclass(frozen=True, slots=True)
 class Feed:
     """One feed document, whatever its format: a feed's head, an archive, a query's page."""

@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 
 from frfeeds.clean import clean_host, clean_html, clean_news_date, clean_text, clean_url, kind_of, slugify, url_host
 from frfeeds.errors import RecordError
+from frfeeds.pickling import picklable
 
 T = TypeVar("T")
 
@@ -34,6 +35,7 @@ class Image:
     title: str | None = None
 
 
+@picklable
 @dataclass(frozen=True, slots=True)
 class Provider:
     #: Display name (``provider.name``, else the domain).
@@ -47,6 +49,7 @@ class Provider:
     logo: str | None = None
 
 
+@picklable
 @dataclass(frozen=True, slots=True)
 class Topic:
     #: Feed name: ``computer-vision`` (``all-topic`` for a topic called "All").
@@ -104,6 +107,7 @@ class Record:
         return self.updated_at or self.published_at
 
 
+@picklable
 @dataclass(frozen=True, slots=True)
 class Summary:
     """What deciding which feeds a record goes in takes: no text, no images.

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from frfeeds.errors import UsageError
+from frfeeds.pickling import picklable
 
 #: Files read as records; anything else in the folder (images, notes) is ignored.
 RECORD_SUFFIXES = (".md", ".markdown", ".txt")
@@ -20,6 +21,7 @@ RACY_NS = 2_000_000_000
 _FOLDER = os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC
 
 
+@picklable
 @dataclass(frozen=True, slots=True)
 class RecordFile:
     #: Path inside the records folder, ``/``-separated: the record's identity.
