@@ -287,3 +287,23 @@ def test_the_cache_forgets_the_records_gone_and_keeps_the_others(tmp_path):
     assert again.parsed == 0 and [s.path for s in again.summaries] == [s.path for s in first.summaries[1:]]
     assert sorted(cache.rows()) == sorted(s.path for s in again.summaries)
     cache.close()
+
+
+def test_held_details_are_handed_over_once_when_the_cache_has_them(tmp_path):
+    """A record parsed now is held until rendered, then read back from the cache if asked
+    again; one the cache did not store (saved in the last two seconds) stays held: either
+    way, asking again after the files changed gives the bytes loaded."""
+    folder = tmp_path / "records"
+    shutil.copytree(SEEDS, folder)
+    paths = sorted(path.name for path in folder.iterdir())
+    for name in paths[1:]:
+        os.utime(folder / name, (OLD, OLD))
+    os.utime(folder / paths[0])  # saved just now: not stored
+    cache = open_cache(folder, tmp_path / "cache")
+    loaded = load_records(folder, cache)
+    first = loaded.encoded(paths)
+    assert list(loaded._held) == [paths[0]]  # the stored ones were handed over
+    for name in paths:
+        (folder / name).write_text((folder / name).read_text() + "\n")
+    assert loaded.encoded(paths) == first
+    cache.close()
