@@ -289,10 +289,9 @@ def test_the_cache_forgets_the_records_gone_and_keeps_the_others(tmp_path):
     cache.close()
 
 
-def test_held_details_are_handed_over_once_when_the_cache_has_them(tmp_path):
-    """A record parsed now is held until rendered, then read back from the cache if asked
-    again; one the cache did not store (saved in the last two seconds) stays held: either
-    way, asking again after the files changed gives the bytes loaded."""
+def test_held_details_released_are_read_back_from_the_cache(tmp_path):
+    """A record parsed now is held until released, then read back from the cache (it is
+    stored) or parsed again (saved in the last two seconds: not stored)."""
     folder = tmp_path / "records"
     shutil.copytree(SEEDS, folder)
     paths = sorted(path.name for path in folder.iterdir())
@@ -302,8 +301,36 @@ def test_held_details_are_handed_over_once_when_the_cache_has_them(tmp_path):
     cache = open_cache(folder, tmp_path / "cache")
     loaded = load_records(folder, cache)
     first = loaded.encoded(paths)
-    assert list(loaded._held) == [paths[0]]  # the stored ones were handed over
-    for name in paths:
-        (folder / name).write_text((folder / name).read_text() + "\n")
+    loaded.release(paths)
+    assert not loaded._held
     assert loaded.encoded(paths) == first
     cache.close()
+
+
+def test_a_build_renders_its_newest_stories_as_loaded_whatever_happens_to_the_cache(tmp_path, monkeypatch):
+    """While a build renders, the author saves its stories again and a server sharing
+    the parse cache reads them: the index still shows what the build loaded (the cache
+    no longer has it), and the build ends."""
+    from frfeeds import rendering
+    from frfeeds.build import build
+    from frfeeds.settings import Settings
+
+    folder = tmp_path / "records"
+    shutil.copytree(SEEDS, folder)
+    for path in folder.iterdir():
+        os.utime(path, (OLD, OLD))
+    real = rendering.render_documents
+
+    def racing(*args, **kwargs):
+        yield from real(*args, **kwargs)
+        for path in sorted(folder.iterdir()):
+            path.write_text(path.read_text().replace("title: ", "title: Saved again ", 1))
+            os.utime(path, (OLD + 9, OLD + 9))
+        other = open_cache(folder, tmp_path / "cache")
+        load_records(folder, other)  # the server's reload: the cache holds the new versions
+        other.close()
+
+    monkeypatch.setattr(rendering, "render_documents", racing)
+    build(tmp_path / "out", Settings(records=folder), tmp_path / "cache")
+    index = (tmp_path / "out" / "index.html").read_text()
+    assert "Saved again" not in index and "wrongful arrests" in index

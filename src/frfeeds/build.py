@@ -131,7 +131,7 @@ def _write(tree: TreeWriter, workers: Workers, settings: Settings, cache: ParseC
            listing: Listing, key: str, progress: bool, now: dt.datetime) -> BuildReport:
     # imported only now: the no-change path needs no YAML, feedgen or lxml
     from frfeeds.fragments import fragment_store, store_folder
-    from frfeeds.plan import PAGES, feed_paths, plan_site, render_page
+    from frfeeds.plan import PAGES, Encoded, feed_paths, plan_site, render_page
     from frfeeds.progress import progress_bar
     from frfeeds.read.loader import POOL_MIN_FILES, load_records
     from frfeeds.render.outputs import FEED_OUTPUTS
@@ -159,11 +159,21 @@ def _write(tree: TreeWriter, workers: Workers, settings: Settings, cache: ParseC
     pool = workers.pool() if workers.wanted(entries, RENDER_POOL_MIN_ENTRIES) else None
     # the entries' fragments are kept beside the tree's state for the next build
     kept = store_folder(tree.state) if tree.state is not None else None
+    # a record's held bytes go once its fragments are made (each is made once), but for
+    # the newest stories': the index shows them, and the cache may have another version
+    # of them by then (a server sharing it, an author saving again)
+    newest_paths = {entry.path for entry in plan.newest}
+
+    def fetch(paths: list[str]) -> Encoded:
+        found = loaded.encoded(paths)
+        loaded.release(path for path in paths if path not in newest_paths)
+        return found
+
     with progress_bar(len(stale), "rendering", progress) as advance:
         if stale:  # the stage is made (emptied) only when there is something to render
             with fragment_store(kept, plan.stamp_digest, [output.name for output in FEED_OUTPUTS]) as store:
                 target = Target(tree.out, tree.stage())
-                for _, staged in render_documents(plan.render, stale, loaded.encoded, target, store, pool):
+                for _, staged in render_documents(plan.render, stale, fetch, target, store, pool):
                     for path, kept_file in staged:
                         tree.record(path, kept_file)
                     advance(1)

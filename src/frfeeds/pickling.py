@@ -4,7 +4,9 @@
 ``__setstate__`` that call ``dataclasses.fields()`` on every object: a third of the
 time a build's process spends pickling documents for its workers (their entries'
 Summaries), and as much again in the workers unpickling them. ``picklable`` gives a
-class the same state (its fields' values, in order) from names read once.
+class a state of the same values (its fields', in order, as a tuple) from names read
+once. A subclass with fields of its own must be a slotted dataclass (which makes its
+own state) or be decorated too: it would inherit this state, without its fields.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ def picklable(cls: T) -> T:
     """The dataclass cls, pickled as the tuple of its fields' values (apply over
     ``@dataclass(frozen=True, slots=True)``)."""
     names = tuple(field.name for field in dataclasses.fields(cls))
-    if len(names) < 2:
+    if len(names) < 2:  # attrgetter of one name gives the value itself, not a tuple
         raise TypeError(f"{cls.__name__}: picklable wants two fields or more")
     values = operator.attrgetter(*names)
     setter = object.__setattr__

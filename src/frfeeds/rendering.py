@@ -78,8 +78,8 @@ def render_documents(inputs: RenderSettings, documents: Sequence[Feed], fetch: C
         for written in _ordered(pool, _parts_task, payloads):
             store.add(written)
         # the fragments are made: what chose them goes before the documents are joined
-        # (a dict and two lists of every record: some 60 MB at 1,000,000 records)
-        del wanted, entries, paths, chunks, payloads
+        # (a dict and two lists of every record rendered: some 60 MB at 1,000,000 records)
+        del wanted, entries, paths
         files = store.files()
         work = batches(documents, DOCUMENTS_CHUNK, DOCUMENT_ENTRIES)
         jobs = ((inputs, batch, [_places(store, feed) for feed in batch], files, target) for batch in work)

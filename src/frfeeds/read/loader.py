@@ -54,13 +54,11 @@ class Loaded:
     capped: tuple[RecordError, ...]
     #: How many files were parsed now (the rest came from the cache).
     parsed: int
-    #: (summary, details) bytes of the records parsed now and held (see HELD_DETAILS);
-    #: the others' are read from the cache when wanted (a million summaries' bytes
-    #: held were 270 MB of a build's peak).
+    #: (summary, details) bytes of the records parsed now and held (see HELD_DETAILS),
+    #: until release(); the others' are read from the cache when wanted (a million
+    #: summaries' bytes held were 270 MB of a build's peak).
     _held: dict[str, tuple[bytes, bytes]] = field(repr=False)
     _cache: ParseCache | None = field(repr=False)
-    #: The records held whose rows the cache stored, of the version scanned.
-    _once: frozenset[str] = field(repr=False, default=frozenset())
     #: The version scanned of each file, to read a record's bytes back from the cache.
     _versions: _Versions = field(repr=False, default_factory=lambda: _Versions([]))
     #: Files rejected because they could not be read (an I/O error, not their content):
@@ -81,12 +79,9 @@ class Loaded:
 
     def encoded(self, paths: Iterable[str]) -> dict[str, tuple[bytes, bytes]]:
         """(summary, details) bytes of full records by path, for decode_records here or
-        in a worker process. The bytes held of a record the cache stored as scanned are
-        handed over once (a build renders each record's fragments once): asked again,
-        they are read back from the cache like a hit's."""
+        in a worker process."""
         paths = list(dict.fromkeys(paths))
-        held, once = self._held, self._once
-        found = {path: held.pop(path) if path in once else held[path] for path in paths if path in held}
+        found = {path: self._held[path] for path in paths if path in self._held}
         missing = {path: self._versions.version(path) for path in paths if path not in found}
         if missing:  # from the cache's rows of the versions scanned, as the summaries came
             if self._cache is not None:
@@ -101,6 +96,12 @@ class Loaded:
                     raise RecordError(item.display, "file", "changed while being read; run again")
                 found[path] = (row.summary, row.details)
         return {path: found[path] for path in paths}
+
+    def release(self, paths: Iterable[str]) -> None:
+        """Let go of the bytes held of these records (a build that has rendered them and
+        will not ask again): asked again, they would be read from the cache, or parsed."""
+        for path in paths:
+            self._held.pop(path, None)
 
 
 class _Versions:
@@ -241,15 +242,15 @@ def _collect(chunks: Iterable[list[Row]], items: list[RecordFile], made: _Assemb
                 unreadable.append(item)
                 continue
             details = row.details
-            # the cache stores the row, and of the version scanned: its details can be read back
-            stored = (budget is not None and now - row.mtime_ns >= RACY_NS and storable(row.path)
-                      and (row.size, row.mtime_ns) == (item.size, item.mtime_ns))
             if details is not None and budget is not None:
-                if held >= budget and stored:
+                # the cache stores the row (as ParseCache.update chooses), of the version
+                # scanned: its details can be read back from there
+                if (held >= budget and now - row.mtime_ns >= RACY_NS and storable(row.path)
+                        and (row.size, row.mtime_ns) == (item.size, item.mtime_ns)):
                     details = None
                 else:
                     held += len(details)
-            made.add(item, row.summary, details, row.problems, parsed=True, stored=stored)
+            made.add(item, row.summary, details, row.problems, parsed=True)
 
 
 def _parse_chunk(items: list[RecordFile]) -> list[tuple[str, int, int, bytes | None, bytes | None, bytes, bool]]:
@@ -349,15 +350,13 @@ class _Assembly:
         self.dropped: list[tuple[str, RecordError]] = []
         self.capped: list[tuple[str, RecordError]] = []
         self.held: dict[str, tuple[bytes, bytes]] = {}
-        self.once: set[str] = set()
         #: How many files were parsed now.
         self.parsed = 0
 
     def add(self, item: RecordFile, summary: bytes | None, details: bytes | None, problems: bytes,
-            parsed: bool = False, stored: bool = False) -> None:
+            parsed: bool = False) -> None:
         """A file's row, parsed now or a cache hit; details None when they are to be read
-        back from the cache when wanted (a hit's, a parse's past the budget); ``stored``:
-        the cache stores the row, so held details can be handed over once."""
+        back from the cache when wanted (a hit's, a parse's past the budget)."""
         self.parsed += parsed
         path = item.path
         if problems != _NO_PROBLEMS:
@@ -370,8 +369,6 @@ class _Assembly:
         self.summaries.append(self.decoder.summary(path, summary))
         if details is not None:
             self.held[path] = (summary, details)
-            if stored:
-                self.once.add(path)
 
     def loaded(self, cache: ParseCache | None, files: list[RecordFile]) -> Loaded:
         """The load, everything in path order (from a sorted scan, the hits and the
@@ -383,7 +380,7 @@ class _Assembly:
             return tuple(error for _, error in found)
 
         return Loaded(tuple(self.summaries), errors(self.rejected), errors(self.dropped), errors(self.capped),
-                      self.parsed, self.held, cache, frozenset(self.once), _Versions(files))
+                      self.parsed, self.held, cache, _Versions(files))
 
 
 _PATH = operator.attrgetter("path")
