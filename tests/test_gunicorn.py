@@ -107,13 +107,18 @@ class Server:
         """Until timeout: answers from every worker satisfy predicate (all of the last 12)."""
         deadline = time.monotonic() + timeout
         while True:
-            pids, answers = set(), []
+            pids, answers, bodies = set(), [], []
             for _ in range(12):
                 pids.add(json.loads(self.get("/healthz")[2])["pid"])
-                answers.append(predicate(self.get(path)[2]))
+                bodies.append(self.get(path)[2])
+                answers.append(predicate(bodies[-1]))
             if all(answers) and len(pids) == WORKERS:
                 return
-            assert time.monotonic() < deadline, f"not every worker caught up: {answers}, pids {pids}"
+            if time.monotonic() >= deadline:  # what was served, and what the workers logged
+                failing = next((body for body, answer in zip(bodies, answers, strict=True) if not answer), b"")
+                log = "\n".join(self.log.read_text().splitlines()[-30:])
+                raise AssertionError(f"not every worker caught up: {answers}, pids {pids}; "
+                                     f"a failing answer: {failing[:600]!r}; the log's end:\n{log}")
             time.sleep(0.2)
 
     def stop(self):
