@@ -114,6 +114,12 @@ def storable(path: str) -> bool:
     return True
 
 
+def stores(row: Row, now_ns: int) -> bool:
+    """Whether update() stores a row at now_ns: one of a file read whole, modified two
+    seconds or more before, with a name SQLite can hold."""
+    return row.cacheable and now_ns - row.mtime_ns >= RACY_NS and storable(row.path)
+
+
 def cache_file(cache_dir: Path, records: Path) -> Path:
     """One cache per records folder, named after its absolute path."""
     key = hashlib.sha256(os.fsencode(os.path.abspath(records))).hexdigest()[:16]
@@ -228,7 +234,7 @@ class ParseCache:
             if failed:
                 continue
             now = time.time_ns() if now_ns is None else now_ns
-            stored = [row for row in rows if row.cacheable and now - row.mtime_ns >= RACY_NS and storable(row.path)]
+            stored = [row for row in rows if stores(row, now)]
             try:
                 db.executemany(
                     "INSERT OR REPLACE INTO records VALUES (?, ?, ?, ?, ?, ?)",

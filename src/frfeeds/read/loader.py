@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from frfeeds.errors import RecordError
-from frfeeds.read.cache import RACY_NS, ParseCache, Row, storable
+from frfeeds.read.cache import ParseCache, Row, stores
 from frfeeds.read.codec import Decoder, decode_problems, decode_records, encode, encode_problems
 from frfeeds.read.frontmatter import parse_front_matter, split_front_matter
 from frfeeds.read.scan import RecordFile, scan_records
@@ -243,10 +243,9 @@ def _collect(chunks: Iterable[list[Row]], items: list[RecordFile], made: _Assemb
                 continue
             details = row.details
             if details is not None and budget is not None:
-                # the cache stores the row (as ParseCache.update chooses), of the version
-                # scanned: its details can be read back from there
-                if (held >= budget and now - row.mtime_ns >= RACY_NS and storable(row.path)
-                        and (row.size, row.mtime_ns) == (item.size, item.mtime_ns)):
+                # the cache stores the row, of the version scanned: its details can be
+                # read back from there
+                if held >= budget and stores(row, now) and (row.size, row.mtime_ns) == (item.size, item.mtime_ns):
                     details = None
                 else:
                     held += len(details)
