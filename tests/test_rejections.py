@@ -18,6 +18,15 @@ from frfeeds.read.scan import scan_records
 OLD = time.time() - 100  # older than the cache's racy window
 
 
+def aged_seeds(tmp_path):
+    """tmp_path/records: a copy of the seeds, each older than the cache's racy window."""
+    folder = tmp_path / "records"
+    shutil.copytree(SEEDS, folder)
+    for path in folder.iterdir():
+        os.utime(path, (OLD, OLD))
+    return folder
+
+
 def test_a_record_replaced_between_scan_and_read_is_cached_as_read(tmp_path):
     """A sync tool restores a file, mtime and all, that was caught half-written: the
     half-written parse must not be taken for the restored file."""
@@ -204,10 +213,7 @@ def test_a_cold_load_past_its_budget_reads_details_back_from_the_cache(tmp_path,
     row is of another version than the scan's."""
     from frfeeds.read import loader
 
-    folder = tmp_path / "records"
-    shutil.copytree(SEEDS, folder)
-    for path in folder.iterdir():
-        os.utime(path, (OLD, OLD))
+    folder = aged_seeds(tmp_path)
     expected = load_records(folder)
     expected_records = expected.records(summary.path for summary in expected.summaries)
     monkeypatch.setattr(loader, "HELD_DETAILS", 0)
@@ -255,10 +261,7 @@ def test_without_a_cache_every_record_is_read_once_and_held(tmp_path, monkeypatc
     again when rendered, and fail the load if it was saved since."""
     from frfeeds.read import loader
 
-    folder = tmp_path / "records"
-    shutil.copytree(SEEDS, folder)
-    for path in folder.iterdir():
-        os.utime(path, (OLD, OLD))
+    folder = aged_seeds(tmp_path)
     monkeypatch.setattr(loader, "HELD_DETAILS", 0)
     parses, real_parse = [], loader.parse_file
 
@@ -275,10 +278,7 @@ def test_without_a_cache_every_record_is_read_once_and_held(tmp_path, monkeypatc
 
 
 def test_the_cache_forgets_the_records_gone_and_keeps_the_others(tmp_path):
-    folder = tmp_path / "records"
-    shutil.copytree(SEEDS, folder)
-    for path in folder.iterdir():
-        os.utime(path, (OLD, OLD))
+    folder = aged_seeds(tmp_path)
     cache = open_cache(folder, tmp_path / "cache")
     first = load_records(folder, cache)
     gone = first.summaries[0].path
@@ -315,10 +315,7 @@ def test_a_build_renders_its_newest_stories_as_loaded_whatever_happens_to_the_ca
     from frfeeds.build import build
     from frfeeds.settings import Settings
 
-    folder = tmp_path / "records"
-    shutil.copytree(SEEDS, folder)
-    for path in folder.iterdir():
-        os.utime(path, (OLD, OLD))
+    folder = aged_seeds(tmp_path)
     real = rendering.render_documents
 
     def racing(*args, **kwargs):
